@@ -1,0 +1,120 @@
+/**
+ * The error hierarchy shared by every layer.
+ *
+ * Every error carries three things (see DESIGN.md, "Style"):
+ * - `code`: a stable string such as `HW_ERR_FRAME_SIZE`, for programs;
+ * - `errorCode`: the RFC 9113 §7 wire error code where there is one;
+ * - `scope`: whether it hit the whole connection or one stream.
+ *
+ * This file is the bottom of the layering: it imports nothing.
+ */
+
+/** RFC 9113 §7 error codes, as sent in RST_STREAM and GOAWAY. */
+export const ErrorCode = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  FLOW_CONTROL_ERROR: 0x3,
+  SETTINGS_TIMEOUT: 0x4,
+  STREAM_CLOSED: 0x5,
+  FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  COMPRESSION_ERROR: 0x9,
+  CONNECT_ERROR: 0xa,
+  ENHANCE_YOUR_CALM: 0xb,
+  INADEQUATE_SECURITY: 0xc,
+  HTTP_1_1_REQUIRED: 0xd,
+} as const;
+
+/** A wire error code; unknown codes from a peer are kept as plain numbers (§7). */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | number;
+
+const ERROR_CODE_NAMES: readonly string[] = Object.keys(ErrorCode);
+
+/** The RFC name of a wire error code, or `UNKNOWN_0x..` for codes the RFC does not define. */
+export function errorCodeName(code: number): string {
+  return ERROR_CODE_NAMES[code] ?? `UNKNOWN_0x${code.toString(16)}`;
+}
+
+/** Where an error applies: the whole connection, or a single stream. */
+export type ErrorScope = 'connection' | 'stream';
+
+/** Options common to every hyperwire error. */
+export interface HyperwireErrorOptions {
+  /** The RFC 9113 wire error code, if the error maps to one. */
+  errorCode?: number | undefined;
+  /** Defaults to `'connection'`. */
+  scope?: ErrorScope | undefined;
+  /** The stream the error concerns, for stream-scoped errors. */
+  streamId?: number | undefined;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/** Base class of every error hyperwire throws or rejects with. */
+export class HyperwireError extends Error {
+  /** A stable machine-readable code, e.g. `HW_ERR_FRAME_SIZE`. */
+  readonly code: string;
+  /** The RFC 9113 §7 wire error code, or `undefined` when none applies. */
+  readonly errorCode: number | undefined;
+  /** Whether this error hit the whole connection or one stream. */
+  readonly scope: ErrorScope;
+  /** The stream concerned, for stream-scoped errors. */
+  readonly streamId: number | undefined;
+
+  constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.errorCode = options.errorCode;
+    this.scope = options.scope ?? 'connection';
+    this.streamId = options.streamId;
+  }
+}
+
+/** Base class of errors raised by the HTTP/2 layers (frames, HPACK, the session). */
+export class HTTP20Error extends HyperwireError {}
+
+/**
+ * The peer broke a rule of RFC 9113. `errorCode` says which wire code to send
+ * (PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR, ...).
+ */
+export class ProtocolError extends HTTP20Error {}
+
+/** A frame was longer or shorter than its type or SETTINGS_MAX_FRAME_SIZE allows (RFC 9113 §4.2). */
+export class FrameSizeError extends ProtocolError {
+  constructor(message: string, options: Omit<HyperwireErrorOptions, 'errorCode'> = {}) {
+    super('HW_ERR_FRAME_SIZE', message, { ...options, errorCode: ErrorCode.FRAME_SIZE_ERROR });
+  }
+}
+
+/**
+ * A header block could not be decoded (RFC 7541). A connection error with
+ * COMPRESSION_ERROR (RFC 9113 §4.3) unless said otherwise: the shared dynamic
+ * table can no longer be trusted to be in step with the peer's.
+ */
+export class HPACKDecodingError extends HTTP20Error {
+  constructor(message: string, code = 'HW_ERR_HPACK_DECODE', options: HyperwireErrorOptions = {}) {
+    super(code, message, { errorCode: ErrorCode.COMPRESSION_ERROR, scope: 'connection', ...options });
+  }
+}
+
+/**
+ * A decoded header list grew past the decoder's `maxHeaderListSize`
+ * (RFC 9113 §6.5.2, §10.5.1). The decoder still read the rest of the block,
+ * so its dynamic table stays in step with the peer's: only the one stream is
+ * lost, as a malformed message (RFC 9113 §8.1.1), not the connection.
+ */
+export class HeaderListSizeError extends HPACKDecodingError {
+  constructor(message: string, options: Omit<HyperwireErrorOptions, 'scope' | 'errorCode'> = {}) {
+    super(message, 'HW_ERR_HEADER_LIST_SIZE', { ...options, scope: 'stream', errorCode: ErrorCode.PROTOCOL_ERROR });
+  }
+}
+
+/** The caller asked the encoder for something it cannot encode. Nothing was emitted. */
+export class HPACKEncodingError extends HTTP20Error {
+  constructor(message: string, code = 'HW_ERR_HPACK_ENCODE') {
+    super(code, message, { scope: 'connection' });
+  }
+}

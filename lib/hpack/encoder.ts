@@ -1,0 +1,257 @@
+/**
+ * The HPACK encoder (RFC 7541 §3, §6).
+ */
+
+import { HPACKEncodingError } from '../common/errors.js';
+import type { Latin1Buffer } from '../common/latin1.js';
+import { DEFAULT_HEADER_TABLE_SIZE } from './decoder.js';
+import { ENTRY_OVERHEAD } from './dynamic-table.js';
+import { EncoderTable } from './encoder-table.js';
+import { HUFFMAN_LENGTHS, huffmanEncodeInto } from './huffman.js';
+import { encodeInteger } from './primitives.js';
+import { STATIC_LOOKUP } from './static-table.js';
+
+/**
+ * A header field to encode: [name, value] or [name, value, sensitive]. Names
+ * and values are byte strings: each UTF-16 code unit is one octet (0..255).
+ * `sensitive: true` sends the field as never-indexed (RFC 7541 §6.2.3), so no
+ * intermediary may add it to a table (§7.1.3).
+ */
+export type HeaderInput = readonly [name: string, value: string] | readonly [name: string, value: string, sensitive: boolean | undefined];
+
+/** Options of {@link Encoder}. */
+export interface EncoderOptions {
+  /**
+   * The dynamic table size to use at the start: the peer's
+   * SETTINGS_HEADER_TABLE_SIZE, 4096 until it says otherwise.
+   */
+  maxTableSize?: number;
+  /** Huffman-code strings where that is shorter (RFC 7541 §5.2). Default true. */
+  huffman?: boolean;
+  /**
+   * Names always sent never-indexed. Default: `authorization` and
+   * `proxy-authorization`. Short `cookie` values (under 20 octets, easy to
+   * guess by brute force, RFC 7541 §7.1.3) are never indexed either.
+   */
+  neverIndex?: Iterable<string>;
+}
+
+/** Cookie values shorter than this are never indexed (RFC 7541 §7.1.3). */
+const SHORT_COOKIE = 20;
+
+/**
+ * Header names whose values change from one message to the next, so a table
+ * entry would only push out a useful one. Not indexed (sent as literals
+ * without indexing, name still indexed where it can be).
+ */
+const VOLATILE_NAMES: ReadonlySet<string> = new Set([
+  ':path',
+  'age',
+  'content-length',
+  'content-range',
+  'date',
+  'etag',
+  'expires',
+  'if-modified-since',
+  'if-none-match',
+  'last-modified',
+  'location',
+  'set-cookie',
+]);
+
+/** Scratch space kept between blocks; a larger buffer is dropped after use. */
+const MAX_RETAINED_SCRATCH = 1 << 20;
+
+const DEFAULT_NEVER_INDEX = ['authorization', 'proxy-authorization'];
+
+/**
+ * Encodes header lists into header blocks. One instance per connection
+ * direction: the dynamic table carries over from block to block, so blocks
+ * must be sent in the order they were encoded.
+ *
+ * Strategy: exact matches in the static or dynamic table are sent as an
+ * index; everything else is a literal naming the field by index where it
+ * can, added to the table unless it is sensitive, volatile, or bigger than
+ * three quarters of the table. Huffman coding is used only where it is
+ * strictly shorter.
+ */
+export class Encoder {
+  private readonly table: EncoderTable;
+  private readonly huffman: boolean;
+  private readonly neverIndex: ReadonlySet<string>;
+  private out: Latin1Buffer = Buffer.allocUnsafe(4096) as Latin1Buffer;
+  private pos = 0;
+  // Pending size updates (RFC 7541 §4.2): the smallest size set since the
+  // last block, and the latest.
+  private pendingMin = -1;
+  private pendingSize = -1;
+
+  constructor(options: EncoderOptions = {}) {
+    const maxTableSize = options.maxTableSize ?? DEFAULT_HEADER_TABLE_SIZE;
+    checkSize(maxTableSize);
+    this.table = new EncoderTable(maxTableSize);
+    this.huffman = options.huffman ?? true;
+    this.neverIndex = new Set(options.neverIndex ?? DEFAULT_NEVER_INDEX);
+  }
+
+  /** The dynamic table's current maximum size. */
+  get tableSize(): number {
+    return this.table.maxSize;
+  }
+
+  /**
+   * Sets the dynamic table size, typically to the peer's new
+   * SETTINGS_HEADER_TABLE_SIZE. The next block starts with the size
+   * update(s) that tell the decoder, including for a shrink; if the size
+   * went down and back up since the last block, the smallest value is
+   * signalled first (RFC 7541 §4.2).
+   */
+  setMaxTableSize(n: number): void {
+    checkSize(n);
+    this.pendingMin = this.pendingMin < 0 ? n : Math.min(this.pendingMin, n);
+    this.pendingSize = n;
+  }
+
+  /**
+   * Encodes one header list into a header block.
+   *
+   * @throws TypeError if a name or value is not a string.
+   * @throws HPACKEncodingError `HW_ERR_HPACK_NOT_BYTES` if a name or value
+   *   holds a code unit above 0xff. On any error the encoder is left as it
+   *   was before the call: nothing was added to the table.
+   */
+  encode(headers: Iterable<HeaderInput>): Buffer {
+    const table = this.table;
+    table.beginBlock();
+    const pendingMin = this.pendingMin;
+    const pendingSize = this.pendingSize;
+    this.pos = 0;
+    try {
+      if (pendingSize >= 0) this.writeSizeUpdates(pendingMin, pendingSize);
+      if (Array.isArray(headers)) {
+        const list = headers as readonly HeaderInput[];
+        for (let i = 0; i < list.length; i++) this.encodeField(list[i]!);
+      } else {
+        for (const field of headers) this.encodeField(field);
+      }
+    } catch (err) {
+      table.rollback();
+      this.pendingMin = pendingMin;
+      this.pendingSize = pendingSize;
+      throw err;
+    }
+    const block = Buffer.allocUnsafe(this.pos);
+    this.out.copy(block, 0, 0, this.pos);
+    // Do not hold on to the scratch space one huge header list needed.
+    if (this.out.length > MAX_RETAINED_SCRATCH) this.out = Buffer.allocUnsafe(4096) as Latin1Buffer;
+    return block;
+  }
+
+  private writeSizeUpdates(min: number, size: number): void {
+    this.reserve(12);
+    // Signal the smallest size first if the final one is larger, so the
+    // decoder evicts what the encoder evicted (§4.2).
+    if (min < size) {
+      this.pos = encodeInteger(this.out, this.pos, min, 5, 0x20);
+      this.table.setMaxSize(min);
+    }
+    this.pos = encodeInteger(this.out, this.pos, size, 5, 0x20);
+    this.table.setMaxSize(size);
+    this.pendingMin = -1;
+    this.pendingSize = -1;
+  }
+
+  private encodeField(field: HeaderInput): void {
+    const name = field[0];
+    const value = field[1];
+    if (typeof name !== 'string' || typeof value !== 'string') {
+      throw new TypeError('Header names and values must be strings');
+    }
+    const table = this.table;
+    const sensitive =
+      field[2] === true || this.neverIndex.has(name) || (name === 'cookie' && value.length < SHORT_COOKIE);
+
+    const statics = STATIC_LOOKUP.get(name);
+    if (!sensitive) {
+      // Exact match: one index (§6.1).
+      let index = statics === undefined ? 0 : statics.values.get(value) ?? 0;
+      if (index === 0) index = table.pairIndex(name, value);
+      if (index !== 0) {
+        this.reserve(6);
+        this.pos = encodeInteger(this.out, this.pos, index, 7, 0x80);
+        return;
+      }
+    }
+
+    const nameIndex = statics === undefined ? table.nameIndex(name) : statics.nameIndex;
+    let flags: number;
+    let prefix: number;
+    let indexing = false;
+    if (sensitive) {
+      flags = 0x10; // never indexed (§6.2.3)
+      prefix = 4;
+    } else if (VOLATILE_NAMES.has(name) || (name.length + value.length + ENTRY_OVERHEAD) * 4 > table.maxSize * 3) {
+      flags = 0x00; // without indexing (§6.2.2)
+      prefix = 4;
+    } else {
+      flags = 0x40; // with incremental indexing (§6.2.1)
+      prefix = 6;
+      indexing = true;
+    }
+
+    this.reserve(name.length + value.length + 20);
+    this.pos = encodeInteger(this.out, this.pos, nameIndex, prefix, flags);
+    if (nameIndex === 0) this.writeString(name);
+    this.writeString(value);
+    if (indexing) table.add(name, value);
+  }
+
+  /** Writes a string literal (§5.2), Huffman-coded only if strictly shorter. */
+  private writeString(str: string): void {
+    const length = str.length;
+    let bits = 0;
+    let units = 0;
+    for (let i = 0; i < length; i++) {
+      const c = str.charCodeAt(i);
+      units |= c;
+      bits += HUFFMAN_LENGTHS[c & 0xff]!;
+    }
+    if (units > 0xff) {
+      throw new HPACKEncodingError(
+        'Header names and values must be byte strings (code units 0..255); encode text as UTF-8 and pass it as latin1',
+        'HW_ERR_HPACK_NOT_BYTES',
+      );
+    }
+    const huffLength = (bits + 7) >>> 3;
+    const out = this.out;
+    if (this.huffman && huffLength < length) {
+      this.pos = encodeInteger(out, this.pos, huffLength, 7, 0x80);
+      this.pos = huffmanEncodeInto(str, out, this.pos);
+      return;
+    }
+    let pos = encodeInteger(out, this.pos, length, 7, 0x00);
+    if (length < 32) {
+      for (let i = 0; i < length; i++) out[pos + i] = str.charCodeAt(i);
+    } else {
+      out.latin1Write(str, pos, length);
+    }
+    pos += length;
+    this.pos = pos;
+  }
+
+  /** Makes room for `n` more octets in the scratch buffer. */
+  private reserve(n: number): void {
+    if (this.pos + n <= this.out.length) return;
+    let size = this.out.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size) as Latin1Buffer;
+    this.out.copy(next, 0, 0, this.pos);
+    this.out = next;
+  }
+}
+
+function checkSize(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new RangeError(`maxTableSize must be an integer from 0 to 2^32-1, got ${n}`);
+  }
+}

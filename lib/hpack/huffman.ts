@@ -1,0 +1,194 @@
+/**
+ * The HPACK Huffman code (RFC 7541 §5.2, Appendix B), table-driven both ways.
+ *
+ * The code of Appendix B is canonical: codes of one length are consecutive
+ * and ordered by symbol, and each length continues from the last code of the
+ * shorter one. So the 257 code lengths alone define it; the codes are rebuilt
+ * from them at load time (tests check them against the RFC's examples).
+ *
+ * Decoding walks a byte-at-a-time state machine: the 256 internal nodes of
+ * the code tree are the states, and one table lookup per input byte gives the
+ * next state and the zero, one or two symbols completed on the way (the
+ * shortest code is 5 bits, so one byte finishes at most two).
+ */
+
+import { HPACKDecodingError } from '../common/errors.js';
+
+/** Code length in bits of symbols 0..256 (256 is EOS), one base-36 digit each. */
+const LENGTHS_BASE36 =
+  'dnsssssssoussussssssssusssssssss6aacd68baa8b8666555666666678f6cad67777777777777777777777878djde6f56565666577666567655677777fbedskmkkmmmnmnnnnnonoomnonnnnlmnmnnomlkmmnnlnmmolmnnllmlnmnnkmmmnmmnqqkjmnmpqqqrrqopjlqrrqrollqqsrrrkoklmllnmmppooqnqrqqrrrrrsrrrrrqu';
+
+/** The end-of-string symbol; its code must never appear in a string (§5.2). */
+export const EOS = 256;
+
+/** Bit length of each symbol's code. */
+export const HUFFMAN_LENGTHS: Uint8Array = new Uint8Array(257);
+/** Each symbol's code, right-aligned. */
+export const HUFFMAN_CODES: Uint32Array = new Uint32Array(257);
+
+for (let s = 0; s < 257; s++) HUFFMAN_LENGTHS[s] = parseInt(LENGTHS_BASE36.charAt(s), 36);
+{
+  const order = Array.from({ length: 257 }, (_, s) => s).sort(
+    (a, b) => HUFFMAN_LENGTHS[a]! - HUFFMAN_LENGTHS[b]! || a - b,
+  );
+  let code = 0;
+  let len = HUFFMAN_LENGTHS[order[0]!]!;
+  for (const s of order) {
+    const l = HUFFMAN_LENGTHS[s]!;
+    code *= 2 ** (l - len);
+    len = l;
+    HUFFMAN_CODES[s] = code;
+    code++;
+  }
+}
+
+// Decoding table entry layout (Uint32):
+//   bits 0-7   next state (internal node of the code tree; 0 = root)
+//   bits 8-9   number of symbols emitted (0, 1 or 2)
+//   bits 10-17 first symbol
+//   bits 18-25 second symbol
+//   bit  26    FAIL: the byte completes EOS
+//   bit  27    ACCEPT: the string may end in the next state, that is, in the
+//              root or at most 7 bits down the all-ones path (§5.2 padding)
+const EMIT_SHIFT = 8;
+const SYM1_SHIFT = 10;
+const SYM2_SHIFT = 18;
+const FAIL = 1 << 26;
+const ACCEPT = 1 << 27;
+
+const DECODE_TABLE: Uint32Array = new Uint32Array(256 * 256);
+
+{
+  // Build the tree: child[node * 2 + bit] is an internal node (>= 0) or a leaf
+  // encoded as -(symbol + 1).
+  const child = new Int32Array(256 * 2).fill(0x7fffffff);
+  const depth = new Uint8Array(256);
+  const allOnes = new Uint8Array(256);
+  allOnes[0] = 1;
+  let nodes = 1;
+  for (let s = 0; s < 257; s++) {
+    const len = HUFFMAN_LENGTHS[s]!;
+    const code = HUFFMAN_CODES[s]!;
+    let node = 0;
+    for (let i = len - 1; i >= 0; i--) {
+      const bit = Math.floor(code / 2 ** i) & 1;
+      const slot = node * 2 + bit;
+      if (i === 0) {
+        child[slot] = -(s + 1);
+      } else {
+        if (child[slot] === 0x7fffffff) {
+          const next = nodes++;
+          child[slot] = next;
+          depth[next] = depth[node]! + 1;
+          allOnes[next] = allOnes[node]! & bit;
+        }
+        node = child[slot]!;
+      }
+    }
+  }
+  if (nodes !== 256) throw new Error('HPACK Huffman table is not a complete code');
+
+  for (let state = 0; state < 256; state++) {
+    for (let byte = 0; byte < 256; byte++) {
+      let node = state;
+      let emitted = 0;
+      let syms = 0;
+      let fail = 0;
+      for (let i = 7; i >= 0; i--) {
+        const next = child[node * 2 + ((byte >> i) & 1)]!;
+        if (next >= 0) {
+          node = next;
+          continue;
+        }
+        const sym = -next - 1;
+        if (sym === EOS) {
+          fail = FAIL;
+          break;
+        }
+        syms |= sym << (emitted === 0 ? SYM1_SHIFT : SYM2_SHIFT);
+        emitted++;
+        node = 0;
+      }
+      const accept = node === 0 || (allOnes[node] === 1 && depth[node]! <= 7) ? ACCEPT : 0;
+      DECODE_TABLE[(state << 8) | byte] = (node | (emitted << EMIT_SHIFT) | syms | fail | accept) >>> 0;
+    }
+  }
+}
+
+/** Octets a Huffman encoding of `str` (latin1 code units) takes. Assumes every unit is <= 0xff. */
+export function huffmanEncodedLength(str: string): number {
+  let bits = 0;
+  for (let i = 0; i < str.length; i++) bits += HUFFMAN_LENGTHS[str.charCodeAt(i)]!;
+  return (bits + 7) >>> 3;
+}
+
+/**
+ * Huffman-encodes `str` (latin1 code units, each <= 0xff) into `out` at
+ * `offset`; returns the offset after the last octet. The caller has checked
+ * that `out` has `huffmanEncodedLength(str)` octets free.
+ */
+export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number): number {
+  let acc = 0; // pending bits, right-aligned; never more than 31 of them
+  let bits = 0;
+  let pos = offset;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    const len = HUFFMAN_LENGTHS[c]!;
+    const code = HUFFMAN_CODES[c]!;
+    if (len <= 24) {
+      acc = (acc << len) | code;
+      bits += len;
+    } else {
+      // Codes of 25..30 bits would overflow 32-bit arithmetic with up to 7
+      // pending bits: emit the high part first.
+      acc = (acc << (len - 16)) | (code >>> 16);
+      bits += len - 16;
+      while (bits >= 8) {
+        bits -= 8;
+        out[pos++] = acc >>> bits;
+      }
+      acc = (acc << 16) | (code & 0xffff);
+      bits += 16;
+    }
+    while (bits >= 8) {
+      bits -= 8;
+      out[pos++] = acc >>> bits;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  // Pad with the most significant bits of EOS, all ones (§5.2).
+  if (bits > 0) out[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
+  return pos;
+}
+
+/**
+ * Decodes the Huffman string in `src[start:end)` into `out` from 0; returns
+ * the number of octets written. `out` must hold `((end - start) * 8 / 5) | 0`
+ * octets, the most a string of that length can decode to.
+ *
+ * @throws HPACKDecodingError when the string contains EOS, or ends in padding
+ *   that is longer than 7 bits or not all ones (RFC 7541 §5.2).
+ */
+export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  let state = 0;
+  let entry = ACCEPT;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    entry = DECODE_TABLE[(state << 8) | src[i]!]!;
+    const emitted = (entry >>> EMIT_SHIFT) & 3;
+    if (emitted !== 0) {
+      out[n++] = entry >>> SYM1_SHIFT;
+      if (emitted === 2) out[n++] = entry >>> SYM2_SHIFT;
+    } else if ((entry & FAIL) !== 0) {
+      throw new HPACKDecodingError('Huffman string contains the EOS symbol', 'HW_ERR_HPACK_HUFFMAN');
+    }
+    state = entry & 0xff;
+  }
+  if ((entry & ACCEPT) === 0) {
+    throw new HPACKDecodingError(
+      'Huffman string ends in padding longer than 7 bits or not all ones',
+      'HW_ERR_HPACK_HUFFMAN',
+    );
+  }
+  return n;
+}

@@ -1,0 +1,12 @@
+export { Decoder, DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE } from './decoder.js';
+export type { DecoderOptions, HeaderField } from './decoder.js';
+export { Encoder } from './encoder.js';
+export type { EncoderOptions, HeaderInput } from './encoder.js';
+export { BuiltinHeaderCodec, builtinHeaderCodec } from './header-codec.js';
+export type { HeaderCodec, HeaderCodecFactory, HeaderCodecOptions } from './header-codec.js';
+export { HpackJsHeaderCodec, hpackJsHeaderCodec } from './hpackjs-codec.js';
+export { huffmanDecodeInto, huffmanEncodeInto, huffmanEncodedLength } from './huffman.js';
+export { decodeInteger, encodeInteger, encodedIntegerLength, MAX_HPACK_INTEGER } from './primitives.js';
+export type { Cursor } from './primitives.js';
+export { STATIC_TABLE, STATIC_TABLE_LENGTH } from './static-table.js';
+export { ENTRY_OVERHEAD, entrySize } from './dynamic-table.js';
