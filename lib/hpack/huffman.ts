@@ -173,17 +173,16 @@ export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, o
   let state = 0;
   let entry = ACCEPT;
   let n = 0;
+  let seen = 0;
   for (let i = start; i < end; i++) {
     entry = DECODE_TABLE[(state << 8) | src[i]!]!;
-    const emitted = (entry >>> EMIT_SHIFT) & 3;
-    if (emitted !== 0) {
-      out[n++] = entry >>> SYM1_SHIFT;
-      if (emitted === 2) out[n++] = entry >>> SYM2_SHIFT;
-    } else if ((entry & FAIL) !== 0) {
-      throw new HPACKDecodingError('Huffman string contains the EOS symbol', 'HW_ERR_HPACK_HUFFMAN');
-    }
+    out[n] = entry >>> SYM1_SHIFT;
+    out[n + 1] = entry >>> SYM2_SHIFT;
+    n += (entry >>> EMIT_SHIFT) & 3;
+    seen |= entry;
     state = entry & 0xff;
   }
+  if ((seen & FAIL) !== 0) throw new HPACKDecodingError('Huffman string contains the EOS symbol', 'HW_ERR_HPACK_HUFFMAN');
   if ((entry & ACCEPT) === 0) {
     throw new HPACKDecodingError(
       'Huffman string ends in padding longer than 7 bits or not all ones',

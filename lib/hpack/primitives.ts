@@ -6,7 +6,7 @@
  */
 
 import { HPACKDecodingError } from '../common/errors.js';
-import type { Latin1Buffer } from '../common/latin1.js';
+import { latin1String, type Latin1Buffer } from '../common/latin1.js';
 import { huffmanDecodeInto } from './huffman.js';
 
 /**
@@ -110,12 +110,12 @@ export class StringReader {
       throw new HPACKDecodingError(`HPACK string of ${length} octets exceeds the limit of ${maxLength}`, 'HW_ERR_HPACK_STRING_LENGTH');
     }
     cur.pos = start + length;
-    if (!huffman) return buf.latin1Slice(start, start + length);
+    if (!huffman) return latin1String(buf, start, length);
     if (length === 0) return '';
-    const most = ((length * 8) / 5) | 0;
+    const most = (((length * 8) / 5) | 0) + 2;
     if (this.scratch.length < most) this.scratch = Buffer.allocUnsafe(Math.max(most, this.scratch.length * 2)) as Latin1Buffer;
     const n = huffmanDecodeInto(buf, start, start + length, this.scratch);
-    return this.scratch.latin1Slice(0, n);
+    return latin1String(this.scratch, 0, n);
   }
 }
 

@@ -1,0 +1,162 @@
+/**
+ * HPACK: the built-in codec against hpack.js, in one run, interleaved.
+ *
+ *   npm run bench:hpack            (or: npx tsx bench/hpack.ts [rounds])
+ *
+ * - decode headers/s: both decode the same wire, the nghttp2 encoder's blocks
+ *   from the hpack-test-case stories (one decoder per story, in order);
+ * - encode headers/s: both encode the raw-data stories (one encoder per story);
+ * - compression ratio: wire bytes / (name + value bytes) over the raw-data
+ *   stories, beside nghttp2's for the same stories.
+ *
+ * Each round times every contender for at least MIN_MS, alternating, after a
+ * warm-up; the medians and their ratio are printed.
+ */
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import hpack from 'hpack.js';
+import { Decoder, Encoder } from '../lib/hpack/index.js';
+
+const FIXTURES = process.env.HPACK_FIXTURES ?? join(process.cwd(), '..', 'shared', 'fixtures', 'hpack-test-case');
+const ROUNDS = Number(process.argv[2] ?? 7);
+const MIN_MS = 300;
+
+type Field = [string, string];
+interface Case {
+  wire?: string;
+  header_table_size?: number;
+  headers: Record<string, string>[];
+}
+
+/** Story values are UTF-8 text; HPACK carries octets, held here as latin1. */
+function fields(c: Case): Field[] {
+  return c.headers.map((h) => {
+    const [name, value] = Object.entries(h)[0]!;
+    return [name, Buffer.from(value, 'utf8').toString('latin1')];
+  });
+}
+
+function loadStories(folder: string): Case[][] {
+  const dir = join(FIXTURES, folder);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: Case[] }).cases);
+}
+
+const rawStories = loadStories('raw-data').map((cases) => cases.map(fields));
+const wireStories = loadStories('nghttp2').map((cases) => cases.map((c) => Buffer.from(c.wire!, 'hex')));
+const headersPerRawPass = rawStories.reduce((n, s) => n + s.reduce((m, c) => m + c.length, 0), 0);
+const headersPerWirePass = loadStories('nghttp2').reduce((n, s) => n + s.reduce((m, c) => m + c.headers.length, 0), 0);
+
+// --- contenders --------------------------------------------------------------
+
+function builtinDecodePass(): number {
+  let n = 0;
+  for (const story of wireStories) {
+    const d = new Decoder();
+    for (const block of story) n += d.decode(block).length;
+  }
+  return n;
+}
+
+function hpackJsDecodePass(): number {
+  let n = 0;
+  for (const story of wireStories) {
+    const d = hpack.decompressor.create({ table: { maxSize: 4096 } });
+    for (const block of story) {
+      d.write(block);
+      d.execute();
+      while (d.read() !== null) n++;
+    }
+  }
+  return n;
+}
+
+function builtinEncodePass(): number {
+  let bytes = 0;
+  for (const story of rawStories) {
+    const e = new Encoder();
+    for (const list of story) bytes += e.encode(list).length;
+  }
+  return bytes;
+}
+
+function hpackJsEncodePass(): number {
+  let bytes = 0;
+  for (const story of rawStories) {
+    const c = hpack.compressor.create({ table: { maxSize: 4096 } });
+    for (const list of story) {
+      c.write(list.map(([name, value]) => ({ name, value })));
+      bytes += c.read()?.length ?? 0;
+    }
+  }
+  return bytes;
+}
+
+/** Headers per second of `pass`, run for at least MIN_MS. */
+function rate(pass: () => number, headersPerPass: number): number {
+  const start = process.hrtime.bigint();
+  let passes = 0;
+  let elapsed = 0;
+  do {
+    pass();
+    passes++;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  } while (elapsed < MIN_MS);
+  return (passes * headersPerPass) / (elapsed / 1000);
+}
+
+// --- compression ratio -------------------------------------------------------
+
+const rawBytes = rawStories.reduce(
+  (n, s) => n + s.reduce((m, c) => m + c.reduce((k, [name, value]) => k + name.length + value.length, 0), 0),
+  0,
+);
+const nghttp2Wire = wireStories.reduce((n, s) => n + s.reduce((m, b) => m + b.length, 0), 0);
+const builtinRatio = builtinEncodePass() / rawBytes;
+const hpackJsRatio = hpackJsEncodePass() / rawBytes;
+const nghttp2Ratio = nghttp2Wire / rawBytes;
+
+// --- run ---------------------------------------------------------------------
+
+const contenders = [
+  { name: 'decode builtin', pass: builtinDecodePass, per: headersPerWirePass },
+  { name: 'decode hpack.js', pass: hpackJsDecodePass, per: headersPerWirePass },
+  { name: 'encode builtin', pass: builtinEncodePass, per: headersPerRawPass },
+  { name: 'encode hpack.js', pass: hpackJsEncodePass, per: headersPerRawPass },
+] as const;
+
+for (const c of contenders) rate(c.pass, c.per); // warm-up
+
+const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  // Alternate the order each round so neither side always runs first.
+  const order = r % 2 === 0 ? contenders : [...contenders].reverse();
+  for (const c of order) results.get(c.name)!.push(rate(c.pass, c.per));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+function spread(xs: number[]): string {
+  const m = median(xs);
+  return `±${((Math.max(...xs.map((x) => Math.abs(x - m))) / m) * 100).toFixed(0)}%`;
+}
+const m = (name: string): number => median(results.get(name)!);
+const fmt = (x: number): string => `${(x / 1e6).toFixed(2)} M headers/s`;
+
+console.log(`hpack-test-case: ${wireStories.length} nghttp2 stories (${headersPerWirePass} headers), ${rawStories.length} raw-data stories (${headersPerRawPass} headers)`);
+console.log(`${ROUNDS} interleaved rounds of >= ${MIN_MS} ms each; median (largest deviation)`);
+console.log('');
+for (const [name, xs] of results) console.log(`${name.padEnd(16)} ${fmt(median(xs)).padStart(18)}  ${spread(xs)}`);
+console.log('');
+console.log(`decode: builtin / hpack.js = ${(m('decode builtin') / m('decode hpack.js')).toFixed(1)}x`);
+console.log(`encode: builtin / hpack.js = ${(m('encode builtin') / m('encode hpack.js')).toFixed(1)}x`);
+console.log('');
+console.log('compression ratio (wire bytes / name+value bytes, raw-data stories):');
+console.log(`  builtin  ${builtinRatio.toFixed(4)}`);
+console.log(`  hpack.js ${hpackJsRatio.toFixed(4)}`);
+console.log(`  nghttp2  ${nghttp2Ratio.toFixed(4)} (its blocks for the same stories)`);
