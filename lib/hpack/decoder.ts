@@ -127,7 +127,11 @@ export class Decoder {
         // without indexing / never indexed (§6.2.2, §6.2.3, 4-bit prefix).
         const indexing = b >= 0x40;
         const index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
-        const maxString = maxListSize;
+        // A string is bounded by the block that carries it (itself capped by
+        // the connection layer); one over maxHeaderListSize still has to be
+        // read and indexed so the table stays in step, and then fails the
+        // stream through the list-size check below, not the connection.
+        const maxString = end;
         if (index === 0) {
           name = strings.read(buf, cur, end, maxString);
         } else if (index <= STATIC_TABLE_LENGTH) {

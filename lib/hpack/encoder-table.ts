@@ -73,14 +73,21 @@ export class EncoderTable extends DynamicTable {
   rollback(): void {
     // Present entries have the dense ids inserted - length .. inserted - 1,
     // so the newest one, if any, is always inserted - 1.
+    const dropped: string[] = [];
     while (this.inserted > this.blockStart) {
       if (this.length > 0) {
         const id = this.inserted - 1;
-        this.unindex(this.nameAt(0), this.valueAt(0), id);
+        const name = this.nameAt(0);
+        this.unindex(name, this.valueAt(0), id);
+        dropped.push(name);
         this.popNewest();
       }
       this.inserted--;
     }
+    // An entry added in the block may have shadowed an older one with the
+    // same name (or pair) that is still in the table: point the indexes back
+    // at the newest survivor. Rollbacks are rare, so a scan is fine.
+    for (const name of dropped) this.reindex(name);
     this.maxSize = this.blockMaxSize;
     // Evicted oldest-first; put back newest-first at the old end.
     for (let j = this.evictedNames.length - 1; j >= 0; j--) {
@@ -97,6 +104,22 @@ export class EncoderTable extends DynamicTable {
       if (values.size === 0) this.pairs.delete(name);
     }
     if (this.nameIds.get(name) === id) this.nameIds.delete(name);
+  }
+
+  /** Re-points the indexes for `name` at the newest present entries. */
+  private reindex(name: string): void {
+    for (let i = 0; i < this.length; i++) {
+      if (this.nameAt(i) !== name) continue;
+      const id = this.inserted - 1 - i;
+      if (!this.nameIds.has(name)) this.nameIds.set(name, id);
+      let values = this.pairs.get(name);
+      if (values === undefined) {
+        values = new Map();
+        this.pairs.set(name, values);
+      }
+      const value = this.valueAt(i);
+      if (!values.has(value)) values.set(value, id);
+    }
   }
 
   private prependOldest(name: string, value: string): void {

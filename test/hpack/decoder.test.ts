@@ -258,10 +258,9 @@ describe('header list size', () => {
     expect(thrown(() => new Decoder().decode(over))).toBeInstanceOf(HeaderListSizeError);
   });
 
-  // BUG (see report): one string longer than maxHeaderListSize makes the
-  // decoder throw HW_ERR_HPACK_STRING_LENGTH, a connection-scoped
-  // COMPRESSION_ERROR, before the entry reaches the table, instead of the
-  // documented stream-scoped HeaderListSizeError with the table kept in step.
+  // One string longer than maxHeaderListSize must not become a
+  // connection-scoped COMPRESSION_ERROR: the entry still reaches the table
+  // and only the stream fails.
   it('a single field over maxHeaderListSize is a stream-scoped HeaderListSizeError, table kept in step', () => {
     const d = new Decoder({ maxHeaderListSize: 100 });
     const block = Buffer.concat([hex('40'), str('x-big'), str('v'.repeat(200))]);

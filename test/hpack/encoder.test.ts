@@ -213,10 +213,9 @@ describe('errors leave the encoder unchanged', () => {
       for (const list of later) expect(d.decode(e.encode(list))).toEqual(plain(list));
     });
 
-    // BUG (see report): the rollback drops the name index of the older x-a
-    // entry, so the encoder sends the name as a literal where the twin uses
-    // index 63. Decoding stays correct; only compression and the documented
-    // "left as it was" contract suffer.
+    // The failed block shadows the name index of the older x-a entry; the
+    // rollback must point it back, or the name goes out as a literal where
+    // an encoder that never saw the call uses index 63.
     it(`after a ${what} error the output is byte-identical to an encoder that never saw the call`, () => {
       const e = new Encoder();
       const twin = new Encoder();
