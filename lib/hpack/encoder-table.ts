@@ -1,69 +1,155 @@
 /**
- * The encoder's side of the dynamic table: the table itself plus reverse
- * indexes from (name, value) and from name to the newest matching entry, and
- * an undo log so a block that fails half-way leaves no trace.
+ * The encoder's side of the dynamic table (RFC 7541 §2.3.2, §4): the entries
+ * in a ring, a per-name record that answers "is this pair, or this name, in
+ * a table?" with one map lookup, and an undo log so a block that fails
+ * half-way leaves no trace.
  */
 
-import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
-import { STATIC_TABLE_LENGTH } from './static-table.js';
+import { ENTRY_OVERHEAD } from './dynamic-table.js';
+import { STATIC_LOOKUP, STATIC_TABLE_LENGTH } from './static-table.js';
 
-export class EncoderTable extends DynamicTable {
-  /** name -> value -> absolute id of the newest entry with that pair. */
-  private readonly pairs = new Map<string, Map<string, number>>();
-  /** name -> absolute id of the newest entry with that name. */
-  private readonly nameIds = new Map<string, number>();
+/** How the encoder treats a name's values: one of the POLICY_* constants. */
+export type NamePolicy = 0 | 1 | 2 | 3;
+/** Literals go into the dynamic table. */
+export const POLICY_INDEX = 0;
+/** Values rarely repeat: literals without indexing. */
+export const POLICY_VOLATILE = 1;
+/** Always never-indexed (RFC 7541 §7.1.3). */
+export const POLICY_NEVER = 2;
+/** `cookie`: never-indexed when the value is short enough to guess. */
+export const POLICY_COOKIE = 3;
+
+/**
+ * Everything the encoder knows about one header name: its static index and
+ * static full matches, its dynamic entries, and how to treat it.
+ */
+export interface NameState {
+  readonly name: string;
+  /** The name's lowest static index, or 0. */
+  readonly staticIndex: number;
+  /** Static full matches, value -> index, or null. */
+  readonly staticValues: ReadonlyMap<string, number> | null;
+  /** Dynamic entries, value -> absolute id of the newest one; null until used. */
+  values: Map<string, number> | null;
+  /** Absolute id of the newest dynamic entry with this name, or -1. */
+  newest: number;
+  /** How many dynamic entries have this name. */
+  count: number;
+  readonly policy: NamePolicy;
+}
+
+export class EncoderTable {
+  /** The table's maximum size in octets (RFC 7541 §4.2). */
+  maxSize: number;
+  /** Current size in octets (RFC 7541 §4.1). */
+  size = 0;
+  /** Entries currently in the table. */
+  length = 0;
+  /**
+   * Entries ever added. Entry ids are absolute (the n-th added has id n-1),
+   * so they need no renumbering when entries are added or evicted; the HPACK
+   * index of id is 62 + (inserted - 1 - id).
+   */
+  inserted = 0;
+
+  // Ring of entries, oldest at `head`; capacity a power of two.
+  private states: NameState[];
+  private values: string[];
+  private mask: number;
+  private head = 0;
+
+  /** Every name seen that is static or has dynamic entries. */
+  private readonly names = new Map<string, NameState>();
+  private readonly neverIndex: ReadonlySet<string>;
+  private readonly volatile: ReadonlySet<string>;
 
   // Undo log of the block being encoded.
   private blockStart = 0;
   private blockMaxSize = 0;
-  private readonly evictedNames: string[] = [];
+  private readonly evictedStates: NameState[] = [];
   private readonly evictedValues: string[] = [];
 
-  /** HPACK index (62...) of the entry with this exact pair, or 0. */
-  pairIndex(name: string, value: string): number {
-    const values = this.pairs.get(name);
-    if (values === undefined) return 0;
+  constructor(maxSize: number, neverIndex: ReadonlySet<string>, volatile: ReadonlySet<string>) {
+    this.maxSize = maxSize;
+    this.neverIndex = neverIndex;
+    this.volatile = volatile;
+    this.states = new Array<NameState>(16);
+    this.values = new Array<string>(16);
+    this.mask = 15;
+  }
+
+  /**
+   * The state of `name`, or undefined for a name that is in neither table
+   * (then {@link policyOf} says how to treat it).
+   */
+  lookup(name: string): NameState | undefined {
+    const state = this.names.get(name);
+    if (state !== undefined) return state;
+    const statics = STATIC_LOOKUP.get(name);
+    if (statics === undefined) return undefined;
+    return this.create(name, statics.nameIndex, statics.values);
+  }
+
+  /** How to treat `name`'s values. */
+  policyOf(name: string): NamePolicy {
+    if (this.neverIndex.has(name)) return POLICY_NEVER;
+    if (name === 'cookie') return POLICY_COOKIE;
+    if (this.volatile.has(name)) return POLICY_VOLATILE;
+    return POLICY_INDEX;
+  }
+
+  /** HPACK index of the newest dynamic entry with this exact pair, or 0. */
+  pairIndex(state: NameState, value: string): number {
+    const values = state.values;
+    if (values === null) return 0;
     const id = values.get(value);
     return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
   }
 
-  /** HPACK index (62...) of the newest entry with this name, or 0. */
-  nameIndex(name: string): number {
-    const id = this.nameIds.get(name);
-    return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
+  /** The best index for the name alone: the static one, else the newest dynamic one, else 0. */
+  nameIndex(state: NameState): number {
+    if (state.staticIndex !== 0) return state.staticIndex;
+    return state.newest < 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - state.newest;
   }
 
-  override add(name: string, value: string): void {
-    super.add(name, value);
-    if (name.length + value.length + ENTRY_OVERHEAD > this.maxSize) return;
+  /**
+   * Adds an entry, evicting from the old end as needed (RFC 7541 §4.4). An
+   * entry larger than the whole table empties it and is not added.
+   */
+  add(state: NameState | undefined, name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    while (this.length > 0 && this.size + size > this.maxSize) this.evictOldest();
+    this.inserted++;
+    if (size > this.maxSize) return;
+    if (state === undefined) state = this.create(name, 0, null);
+    if (this.length === this.states.length) this.grow();
+    const slot = (this.head + this.length) & this.mask;
+    this.states[slot] = state;
+    this.values[slot] = value;
+    this.length++;
+    this.size += size;
     const id = this.inserted - 1;
-    let values = this.pairs.get(name);
-    if (values === undefined) {
-      values = new Map();
-      this.pairs.set(name, values);
-    }
+    let values = state.values;
+    if (values === null) values = state.values = new Map();
     values.set(value, id);
-    this.nameIds.set(name, id);
+    state.newest = id;
+    state.count++;
   }
 
-  protected override evictOldest(): void {
-    const id = this.inserted - this.length;
-    const name = this.names[this.head]!;
-    const value = this.values[this.head]!;
-    if (id < this.blockStart) {
-      this.evictedNames.push(name);
-      this.evictedValues.push(value);
-    }
-    this.unindex(name, value, id);
-    super.evictOldest();
+  /** Sets the maximum size, evicting until the table fits (RFC 7541 §4.3). */
+  setMaxSize(maxSize: number): void {
+    this.maxSize = maxSize;
+    while (this.length > 0 && this.size > maxSize) this.evictOldest();
   }
 
   /** Starts the undo log for a new block. */
   beginBlock(): void {
     this.blockStart = this.inserted;
     this.blockMaxSize = this.maxSize;
-    this.evictedNames.length = 0;
-    this.evictedValues.length = 0;
+    if (this.evictedStates.length !== 0) {
+      this.evictedStates.length = 0;
+      this.evictedValues.length = 0;
+    }
   }
 
   /**
@@ -71,66 +157,121 @@ export class EncoderTable extends DynamicTable {
    * added since, restores the maximum size and the entries evicted since.
    */
   rollback(): void {
-    // Present entries have the dense ids inserted - length .. inserted - 1,
-    // so the newest one, if any, is always inserted - 1.
-    const dropped: string[] = [];
     while (this.inserted > this.blockStart) {
+      // Present entries always have the dense ids inserted - length ..
+      // inserted - 1 (an entry too big for the table was counted but left
+      // the table empty), so the newest present one is the block's newest.
       if (this.length > 0) {
         const id = this.inserted - 1;
-        const name = this.nameAt(0);
-        this.unindex(name, this.valueAt(0), id);
-        dropped.push(name);
-        this.popNewest();
+        const slot = (this.head + this.length - 1) & this.mask;
+        const state = this.states[slot]!;
+        const value = this.values[slot]!;
+        this.length--;
+        this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
+        this.inserted--;
+        this.forget(state, value, id);
+        // The entry may have shadowed an older one with the same name or
+        // pair that is still present: point the state back at it. Rollbacks
+        // are rare, so a scan is fine.
+        this.reindex(state);
+      } else {
+        this.inserted--;
       }
-      this.inserted--;
     }
-    // An entry added in the block may have shadowed an older one with the
-    // same name (or pair) that is still in the table: point the indexes back
-    // at the newest survivor. Rollbacks are rare, so a scan is fine.
-    for (const name of dropped) this.reindex(name);
     this.maxSize = this.blockMaxSize;
-    // Evicted oldest-first; put back newest-first at the old end.
-    for (let j = this.evictedNames.length - 1; j >= 0; j--) {
-      this.prependOldest(this.evictedNames[j]!, this.evictedValues[j]!);
+    // Evicted oldest-first: put back newest-first at the old end.
+    for (let j = this.evictedStates.length - 1; j >= 0; j--) {
+      this.pushOldest(this.evictedStates[j]!, this.evictedValues[j]!);
     }
-    this.evictedNames.length = 0;
+    this.evictedStates.length = 0;
     this.evictedValues.length = 0;
   }
 
-  private unindex(name: string, value: string, id: number): void {
-    const values = this.pairs.get(name);
-    if (values !== undefined && values.get(value) === id) {
-      values.delete(value);
-      if (values.size === 0) this.pairs.delete(name);
-    }
-    if (this.nameIds.get(name) === id) this.nameIds.delete(name);
+  private create(name: string, staticIndex: number, staticValues: ReadonlyMap<string, number> | null): NameState {
+    const state: NameState = {
+      name,
+      staticIndex,
+      staticValues,
+      values: null,
+      newest: -1,
+      count: 0,
+      policy: this.policyOf(name),
+    };
+    this.names.set(name, state);
+    return state;
   }
 
-  /** Re-points the indexes for `name` at the newest present entries. */
-  private reindex(name: string): void {
-    for (let i = 0; i < this.length; i++) {
-      if (this.nameAt(i) !== name) continue;
-      const id = this.inserted - 1 - i;
-      if (!this.nameIds.has(name)) this.nameIds.set(name, id);
-      let values = this.pairs.get(name);
-      if (values === undefined) {
-        values = new Map();
-        this.pairs.set(name, values);
-      }
-      const value = this.valueAt(i);
-      if (!values.has(value)) values.set(value, id);
-    }
-  }
-
-  private prependOldest(name: string, value: string): void {
-    this.pushOldest(name, value);
+  private evictOldest(): void {
+    const slot = this.head;
+    const state = this.states[slot]!;
+    const value = this.values[slot]!;
     const id = this.inserted - this.length;
-    let values = this.pairs.get(name);
-    if (values === undefined) {
-      values = new Map();
-      this.pairs.set(name, values);
+    if (id < this.blockStart) {
+      this.evictedStates.push(state);
+      this.evictedValues.push(value);
     }
+    this.states[slot] = undefined as unknown as NameState;
+    this.values[slot] = undefined as unknown as string;
+    this.head = (slot + 1) & this.mask;
+    this.length--;
+    this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
+    // The oldest entry shadows nothing: no older entry can take its place.
+    this.forget(state, value, id);
+  }
+
+  /** Removes entry `id` from its state; drops a state that is no longer needed. */
+  private forget(state: NameState, value: string, id: number): void {
+    const values = state.values!;
+    if (values.get(value) === id) values.delete(value);
+    if (state.newest === id) state.newest = -1;
+    state.count--;
+    // Keep the map bounded by the table plus the static names.
+    if (state.count === 0 && state.staticIndex === 0 && this.names.get(state.name) === state) {
+      this.names.delete(state.name);
+    }
+  }
+
+  private reindex(state: NameState): void {
+    for (let i = this.length - 1; i >= 0; i--) {
+      const slot = (this.head + i) & this.mask;
+      if (this.states[slot] !== state) continue;
+      const id = this.inserted - this.length + i;
+      if (state.newest < 0) state.newest = id;
+      const value = this.values[slot]!;
+      if (!state.values!.has(value)) state.values!.set(value, id);
+    }
+  }
+
+  /** Puts an evicted entry back at the old end, during a rollback. */
+  private pushOldest(state: NameState, value: string): void {
+    if (this.length === this.states.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.states[this.head] = state;
+    this.values[this.head] = value;
+    this.length++;
+    this.size += state.name.length + value.length + ENTRY_OVERHEAD;
+    const id = this.inserted - this.length;
+    if (this.names.get(state.name) !== state) this.names.set(state.name, state);
+    state.count++;
+    let values = state.values;
+    if (values === null) values = state.values = new Map();
+    // It is the oldest entry: it wins only where nothing newer matches.
     if (!values.has(value)) values.set(value, id);
-    if (!this.nameIds.has(name)) this.nameIds.set(name, id);
+    if (state.newest < 0) state.newest = id;
+  }
+
+  private grow(): void {
+    const n = this.states.length;
+    const states = new Array<NameState>(n * 2);
+    const values = new Array<string>(n * 2);
+    for (let i = 0; i < this.length; i++) {
+      const slot = (this.head + i) & this.mask;
+      states[i] = this.states[slot]!;
+      values[i] = this.values[slot]!;
+    }
+    this.states = states;
+    this.values = values;
+    this.mask = n * 2 - 1;
+    this.head = 0;
   }
 }

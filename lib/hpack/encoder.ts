@@ -6,10 +6,9 @@ import { HPACKEncodingError } from '../common/errors.js';
 import type { Latin1Buffer } from '../common/latin1.js';
 import { DEFAULT_HEADER_TABLE_SIZE } from './decoder.js';
 import { ENTRY_OVERHEAD } from './dynamic-table.js';
-import { EncoderTable } from './encoder-table.js';
-import { HUFFMAN_LENGTHS, huffmanEncodeInto } from './huffman.js';
+import { EncoderTable, POLICY_COOKIE, POLICY_NEVER, POLICY_VOLATILE } from './encoder-table.js';
+import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js';
 import { encodeInteger } from './primitives.js';
-import { STATIC_LOOKUP } from './static-table.js';
 
 /**
  * A header field to encode: [name, value] or [name, value, sensitive]. Names
@@ -48,10 +47,15 @@ const SHORT_COOKIE = 20;
  */
 const VOLATILE_NAMES: ReadonlySet<string> = new Set([':path', 'content-length', 'content-range']);
 
-/** Scratch space kept between blocks; a larger buffer is dropped after use. */
-const MAX_RETAINED_SCRATCH = 1 << 20;
+/** Blocks are written into slabs of this size and handed out as views. */
+const SLAB_SIZE = 16384;
+/** A slab grown past this for one huge list is not kept for the next. */
+const MAX_RETAINED_SLAB = 1 << 20;
 
 const DEFAULT_NEVER_INDEX = ['authorization', 'proxy-authorization'];
+
+/** A code unit above 0xff: the string is not a byte string. */
+const NOT_BYTES = /[^\0-\xff]/;
 
 /**
  * Encodes header lists into header blocks. One instance per connection
@@ -63,12 +67,17 @@ const DEFAULT_NEVER_INDEX = ['authorization', 'proxy-authorization'];
  * can, added to the table unless it is sensitive, volatile, or bigger than
  * three quarters of the table. Huffman coding is used only where it is
  * strictly shorter.
+ *
+ * The returned blocks are views into a shared slab (as Node's own small
+ * Buffers are views into a pool): the encoder never writes to a block again
+ * once it has returned it.
  */
 export class Encoder {
   private readonly table: EncoderTable;
   private readonly huffman: boolean;
-  private readonly neverIndex: ReadonlySet<string>;
-  private out: Latin1Buffer = Buffer.allocUnsafe(4096) as Latin1Buffer;
+  private out: Latin1Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE) as Latin1Buffer;
+  /** Where the block being encoded starts in `out`. */
+  private start = 0;
   private pos = 0;
   // Pending size updates (RFC 7541 §4.2): the smallest size set since the
   // last block, and the latest.
@@ -78,9 +87,8 @@ export class Encoder {
   constructor(options: EncoderOptions = {}) {
     const maxTableSize = options.maxTableSize ?? DEFAULT_HEADER_TABLE_SIZE;
     checkSize(maxTableSize);
-    this.table = new EncoderTable(maxTableSize);
+    this.table = new EncoderTable(maxTableSize, new Set(options.neverIndex ?? DEFAULT_NEVER_INDEX), VOLATILE_NAMES);
     this.huffman = options.huffman ?? true;
-    this.neverIndex = new Set(options.neverIndex ?? DEFAULT_NEVER_INDEX);
   }
 
   /** The dynamic table's current maximum size. */
@@ -114,7 +122,8 @@ export class Encoder {
     table.beginBlock();
     const pendingMin = this.pendingMin;
     const pendingSize = this.pendingSize;
-    this.pos = 0;
+    this.start = this.pos;
+    if (this.out.length - this.pos < 256) this.newSlab(256);
     try {
       if (pendingSize >= 0) this.writeSizeUpdates(pendingMin, pendingSize);
       if (Array.isArray(headers)) {
@@ -127,12 +136,12 @@ export class Encoder {
       table.rollback();
       this.pendingMin = pendingMin;
       this.pendingSize = pendingSize;
+      this.pos = this.start;
       throw err;
     }
-    const block = Buffer.allocUnsafe(this.pos);
-    this.out.copy(block, 0, 0, this.pos);
-    // Do not hold on to the scratch space one huge header list needed.
-    if (this.out.length > MAX_RETAINED_SCRATCH) this.out = Buffer.allocUnsafe(4096) as Latin1Buffer;
+    const block = this.out.subarray(this.start, this.pos);
+    // Do not hold on to the space one huge header list needed.
+    if (this.out.length > MAX_RETAINED_SLAB) this.newSlab(0);
     return block;
   }
 
@@ -157,29 +166,37 @@ export class Encoder {
       throw new TypeError('Header names and values must be strings');
     }
     const table = this.table;
+    const state = table.lookup(name);
+    const policy = state === undefined ? table.policyOf(name) : state.policy;
     const sensitive =
-      field[2] === true || this.neverIndex.has(name) || (name === 'cookie' && value.length < SHORT_COOKIE);
+      policy === POLICY_NEVER ||
+      (policy === POLICY_COOKIE && value.length < SHORT_COOKIE) ||
+      (field.length > 2 && field[2] === true);
 
-    const statics = STATIC_LOOKUP.get(name);
-    if (!sensitive) {
-      // Exact match: one index (§6.1).
-      let index = statics === undefined ? 0 : statics.values.get(value) ?? 0;
-      if (index === 0) index = table.pairIndex(name, value);
-      if (index !== 0) {
-        this.reserve(6);
-        this.pos = encodeInteger(this.out, this.pos, index, 7, 0x80);
-        return;
+    let nameIndex = 0;
+    if (state !== undefined) {
+      if (!sensitive) {
+        // Exact match: one index (§6.1).
+        let index = 0;
+        const statics = state.staticValues;
+        if (statics !== null) index = statics.get(value) ?? 0;
+        if (index === 0) index = table.pairIndex(state, value);
+        if (index !== 0) {
+          this.reserve(6);
+          this.pos = encodeInteger(this.out, this.pos, index, 7, 0x80);
+          return;
+        }
       }
+      nameIndex = table.nameIndex(state);
     }
 
-    const nameIndex = statics === undefined ? table.nameIndex(name) : statics.nameIndex;
     let flags: number;
     let prefix: number;
     let indexing = false;
     if (sensitive) {
       flags = 0x10; // never indexed (§6.2.3)
       prefix = 4;
-    } else if (VOLATILE_NAMES.has(name) || (name.length + value.length + ENTRY_OVERHEAD) * 4 > table.maxSize * 3) {
+    } else if (policy === POLICY_VOLATILE || (name.length + value.length + ENTRY_OVERHEAD) * 4 > table.maxSize * 3) {
       flags = 0x00; // without indexing (§6.2.2)
       prefix = 4;
     } else {
@@ -188,55 +205,92 @@ export class Encoder {
       indexing = true;
     }
 
-    this.reserve(name.length + value.length + 20);
+    // Room for the prefix, both lengths and the worst case of trying
+    // Huffman (30-bit codes: 3.75 octets per octet).
+    this.reserve(4 * (name.length + value.length) + 24);
     this.pos = encodeInteger(this.out, this.pos, nameIndex, prefix, flags);
     if (nameIndex === 0) this.writeString(name);
     this.writeString(value);
-    if (indexing) table.add(name, value);
+    if (indexing) table.add(state, name, value);
   }
 
-  /** Writes a string literal (§5.2), Huffman-coded only if strictly shorter. */
+  /**
+   * Writes a string literal (§5.2), Huffman-coded only if strictly shorter.
+   * The caller has reserved 4 octets per code unit plus 12.
+   */
   private writeString(str: string): void {
     const length = str.length;
-    let bits = 0;
-    let units = 0;
-    for (let i = 0; i < length; i++) {
-      const c = str.charCodeAt(i);
-      units |= c;
-      bits += HUFFMAN_LENGTHS[c & 0xff]!;
-    }
-    if (units > 0xff) {
-      throw new HPACKEncodingError(
-        'Header names and values must be byte strings (code units 0..255); encode text as UTF-8 and pass it as latin1',
-        'HW_ERR_HPACK_NOT_BYTES',
-      );
-    }
-    const huffLength = (bits + 7) >>> 3;
     const out = this.out;
-    if (this.huffman && huffLength < length) {
-      this.pos = encodeInteger(out, this.pos, huffLength, 7, 0x80);
-      this.pos = huffmanEncodeInto(str, out, this.pos);
+    let pos = this.pos;
+    if (this.huffman && length > 0) {
+      if (length < 0x7f) {
+        // One pass: encode behind a one-octet length (the Huffman form is
+        // only used when shorter, so its length fits one octet too) and fall
+        // back to the raw form if it came out no shorter.
+        const end = huffmanEncodeInto(str, out, pos + 1);
+        if (end < 0) throw notBytes();
+        const huffLength = end - pos - 1;
+        if (huffLength < length) {
+          out[pos] = 0x80 | huffLength;
+          this.pos = end;
+          return;
+        }
+      } else {
+        const huffLength = huffmanEncodedLength(str);
+        if (huffLength < 0) throw notBytes();
+        if (huffLength < length) {
+          pos = encodeInteger(out, pos, huffLength, 7, 0x80);
+          this.pos = huffmanEncodeInto(str, out, pos);
+          return;
+        }
+      }
+      // Known to be bytes by now.
+      pos = encodeInteger(out, pos, length, 7, 0x00);
+      if (length < 32) {
+        for (let i = 0; i < length; i++) out[pos + i] = str.charCodeAt(i);
+      } else {
+        out.latin1Write(str, pos, length);
+      }
+      this.pos = pos + length;
       return;
     }
-    let pos = encodeInteger(out, this.pos, length, 7, 0x00);
+    pos = encodeInteger(out, pos, length, 7, 0x00);
     if (length < 32) {
-      for (let i = 0; i < length; i++) out[pos + i] = str.charCodeAt(i);
+      let units = 0;
+      for (let i = 0; i < length; i++) {
+        const c = str.charCodeAt(i);
+        units |= c;
+        out[pos + i] = c;
+      }
+      if (units > 0xff) throw notBytes();
     } else {
+      if (NOT_BYTES.test(str)) throw notBytes();
       out.latin1Write(str, pos, length);
     }
-    pos += length;
-    this.pos = pos;
+    this.pos = pos + length;
   }
 
-  /** Makes room for `n` more octets in the scratch buffer. */
+  /** Makes room for `n` more octets after `pos`. */
   private reserve(n: number): void {
-    if (this.pos + n <= this.out.length) return;
-    let size = this.out.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size) as Latin1Buffer;
-    this.out.copy(next, 0, 0, this.pos);
-    this.out = next;
+    if (this.pos + n > this.out.length) this.newSlab(n);
   }
+
+  /** Moves the block so far to a fresh slab with `n` octets free after it. */
+  private newSlab(n: number): void {
+    const used = this.pos - this.start;
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, 2 * (used + n))) as Latin1Buffer;
+    this.out.copy(next, 0, this.start, this.pos);
+    this.out = next;
+    this.start = 0;
+    this.pos = used;
+  }
+}
+
+function notBytes(): HPACKEncodingError {
+  return new HPACKEncodingError(
+    'Header names and values must be byte strings (code units 0..255); encode text as UTF-8 and pass it as latin1',
+    'HW_ERR_HPACK_NOT_BYTES',
+  );
 }
 
 function checkSize(n: number): void {

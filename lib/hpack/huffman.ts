@@ -115,30 +115,81 @@ const DECODE_TABLE: Uint32Array = new Uint32Array(256 * 256);
   }
 }
 
-/** Octets a Huffman encoding of `str` (latin1 code units) takes. Assumes every unit is <= 0xff. */
-export function huffmanEncodedLength(str: string): number {
-  let bits = 0;
-  for (let i = 0; i < str.length; i++) bits += HUFFMAN_LENGTHS[str.charCodeAt(i)]!;
-  return (bits + 7) >>> 3;
+// Encoding works two symbols at a time where it can: for each pair of
+// octets whose codes add up to at most 24 bits, PAIR_CODES holds the two
+// codes joined and PAIR_LENGTHS their length (0 for pairs that do not fit).
+// Header text is mostly 5-8 bit symbols, so nearly every pair fits and the
+// loop runs half as often.
+const PAIR_CODES: Uint32Array = new Uint32Array(65536);
+const PAIR_LENGTHS: Uint8Array = new Uint8Array(65536);
+for (let a = 0; a < 256; a++) {
+  for (let b = 0; b < 256; b++) {
+    const len = HUFFMAN_LENGTHS[a]! + HUFFMAN_LENGTHS[b]!;
+    if (len > 24) continue;
+    PAIR_CODES[(a << 8) | b] = ((HUFFMAN_CODES[a]! << HUFFMAN_LENGTHS[b]!) | HUFFMAN_CODES[b]!) >>> 0;
+    PAIR_LENGTHS[(a << 8) | b] = len;
+  }
 }
 
 /**
- * Huffman-encodes `str` (latin1 code units, each <= 0xff) into `out` at
- * `offset`; returns the offset after the last octet. The caller has checked
- * that `out` has `huffmanEncodedLength(str)` octets free.
+ * Octets a Huffman encoding of `str` (latin1 code units) takes, or -1 if a
+ * code unit is above 0xff.
  */
-export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number): number {
-  let acc = 0; // pending bits, right-aligned; never more than 31 of them
+export function huffmanEncodedLength(str: string): number {
   let bits = 0;
-  let pos = offset;
+  let units = 0;
   for (let i = 0; i < str.length; i++) {
     const c = str.charCodeAt(i);
-    const len = HUFFMAN_LENGTHS[c]!;
-    const code = HUFFMAN_CODES[c]!;
-    if (len <= 24) {
-      acc = (acc << len) | code;
-      bits += len;
-    } else {
+    units |= c;
+    bits += HUFFMAN_LENGTHS[c & 0xff]!;
+  }
+  return units > 0xff ? -1 : (bits + 7) >>> 3;
+}
+
+/**
+ * Huffman-encodes `str` (latin1 code units) into `out` at `offset`; returns
+ * the offset after the last octet, or -1 if a code unit is above 0xff (then
+ * what was written is garbage). `out` must have room for the encoding: at
+ * most `str.length * 30 / 8` octets, rounded up.
+ */
+export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number): number {
+  // Pending bits, right-aligned; fewer than 8 between symbols. Bits above
+  // them are already written: they are shifted out or cut off by the octet
+  // store, so they need no masking.
+  let acc = 0;
+  let bits = 0;
+  let pos = offset;
+  let units = 0;
+  const end = str.length;
+  const last = end - 1;
+  let i = 0;
+  while (i < end) {
+    const c = str.charCodeAt(i);
+    let len: number;
+    let code: number;
+    if (i < last) {
+      const c2 = str.charCodeAt(i + 1);
+      // Masked so a unit above 0xff cannot index past the table; such input
+      // fails on `units` below.
+      const pair = ((c << 8) | c2) & 0xffff;
+      len = PAIR_LENGTHS[pair]!;
+      if (len !== 0) {
+        units |= c | c2;
+        i += 2;
+        acc = (acc << len) | PAIR_CODES[pair]!;
+        bits += len;
+        while (bits >= 8) {
+          bits -= 8;
+          out[pos++] = acc >>> bits;
+        }
+        continue;
+      }
+    }
+    units |= c;
+    i++;
+    len = HUFFMAN_LENGTHS[c & 0xff]!;
+    code = HUFFMAN_CODES[c & 0xff]!;
+    if (len > 24) {
       // Codes of 25..30 bits would overflow 32-bit arithmetic with up to 7
       // pending bits: emit the high part first.
       acc = (acc << (len - 16)) | (code >>> 16);
@@ -147,15 +198,17 @@ export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number):
         bits -= 8;
         out[pos++] = acc >>> bits;
       }
-      acc = (acc << 16) | (code & 0xffff);
-      bits += 16;
+      len = 16;
+      code &= 0xffff;
     }
+    acc = (acc << len) | code;
+    bits += len;
     while (bits >= 8) {
       bits -= 8;
       out[pos++] = acc >>> bits;
     }
-    acc &= (1 << bits) - 1;
   }
+  if (units > 0xff) return -1;
   // Pad with the most significant bits of EOS, all ones (§5.2).
   if (bits > 0) out[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
   return pos;
