@@ -90,7 +90,6 @@ export class Decoder {
     const table = this.table;
     const strings = this.strings;
     const cur = this.cur;
-    cur.pos = 0;
     const headers: HeaderField[] = [];
     let listSize = 0;
     const maxListSize = this.maxHeaderListSize;
@@ -105,13 +104,23 @@ export class Decoder {
       );
     }
 
-    while (cur.pos < end) {
-      const b = buf[cur.pos]!;
+    // The read position lives in a local; the cursor object is used only
+    // for the rare multi-octet integers and for string literals.
+    let pos = 0;
+    while (pos < end) {
+      const b = buf[pos]!;
       let name: string;
       let value: string;
       if (b >= 0x80) {
         // Indexed header field (§6.1).
-        const index = decodeInteger(buf, cur, end, 7);
+        let index = b & 0x7f;
+        if (index === 0x7f) {
+          cur.pos = pos;
+          index = decodeInteger(buf, cur, end, 7);
+          pos = cur.pos;
+        } else {
+          pos++;
+        }
         if (index === 0) throw new HPACKDecodingError('Indexed header field with index 0', 'HW_ERR_HPACK_INDEX');
         if (index <= STATIC_TABLE_LENGTH) {
           name = STATIC_NAMES[index - 1]!;
@@ -126,14 +135,20 @@ export class Decoder {
         // Literal with incremental indexing (§6.2.1, 6-bit prefix), or
         // without indexing / never indexed (§6.2.2, §6.2.3, 4-bit prefix).
         const indexing = b >= 0x40;
-        const index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
+        const mask = indexing ? 0x3f : 0x0f;
+        let index = b & mask;
+        cur.pos = pos;
+        if (index === mask) {
+          index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
+        } else {
+          cur.pos++;
+        }
         // A string is bounded by the block that carries it (itself capped by
         // the connection layer); one over maxHeaderListSize still has to be
         // read and indexed so the table stays in step, and then fails the
         // stream through the list-size check below, not the connection.
-        const maxString = end;
         if (index === 0) {
-          name = strings.read(buf, cur, end, maxString);
+          name = strings.read(buf, cur, end);
         } else if (index <= STATIC_TABLE_LENGTH) {
           name = STATIC_NAMES[index - 1]!;
         } else {
@@ -141,14 +156,17 @@ export class Decoder {
           if (i >= table.length) throw badIndex(index, table.length);
           name = table.nameAt(i);
         }
-        value = strings.read(buf, cur, end, maxString);
+        value = strings.read(buf, cur, end);
+        pos = cur.pos;
         if (indexing) table.add(name, value);
       } else {
         // Dynamic table size update (§6.3).
         if (fieldsSeen) {
           throw new HPACKDecodingError('Dynamic table size update after the first header field', 'HW_ERR_HPACK_TABLE_SIZE');
         }
+        cur.pos = pos;
         const size = decodeInteger(buf, cur, end, 5);
+        pos = cur.pos;
         if (size > this.limit) {
           throw new HPACKDecodingError(
             `Dynamic table size update to ${size} exceeds SETTINGS_HEADER_TABLE_SIZE ${this.limit}`,

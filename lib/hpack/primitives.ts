@@ -96,19 +96,22 @@ export class StringReader {
   private scratch = Buffer.allocUnsafe(256) as Latin1Buffer;
 
   /**
-   * Reads the string literal at `cur.pos` and advances the cursor.
-   * `maxLength` bounds the encoded length, checked before any decoding.
+   * Reads the string literal at `cur.pos` and advances the cursor. Its length
+   * is bounded by the block (`end`), checked before any decoding, so the
+   * scratch space never exceeds 8/5 of the block.
    */
-  read(buf: Latin1Buffer, cur: Cursor, end: number, maxLength: number): string {
+  read(buf: Latin1Buffer, cur: Cursor, end: number): string {
     const pos = cur.pos;
     if (pos >= end) throw truncated();
-    const huffman = (buf[pos]! & 0x80) !== 0;
-    const length = decodeInteger(buf, cur, end, 7);
-    const start = cur.pos;
-    if (length > end - start) throw truncated();
-    if (length > maxLength) {
-      throw new HPACKDecodingError(`HPACK string of ${length} octets exceeds the limit of ${maxLength}`, 'HW_ERR_HPACK_STRING_LENGTH');
+    const first = buf[pos]!;
+    const huffman = first >= 0x80;
+    let length = first & 0x7f;
+    let start = pos + 1;
+    if (length === 0x7f) {
+      length = decodeInteger(buf, cur, end, 7);
+      start = cur.pos;
     }
+    if (length > end - start) throw truncated();
     cur.pos = start + length;
     if (!huffman) return latin1String(buf, start, length);
     if (length === 0) return '';
