@@ -29,8 +29,13 @@ export interface NameState {
   readonly staticIndex: number;
   /** Static full matches, value -> index, or null. */
   readonly staticValues: ReadonlyMap<string, number> | null;
-  /** Dynamic entries, value -> absolute id of the newest one; null until used. */
-  values: Map<string, number> | null;
+  /**
+   * Values of the dynamic entries with this name, oldest first, and their
+   * absolute ids. A name rarely has more than a few entries at once, and a
+   * short scan beats keeping a map in step with every add and eviction.
+   */
+  readonly values: string[];
+  readonly ids: number[];
   /** Absolute id of the newest dynamic entry with this name, or -1. */
   newest: number;
   /** How many dynamic entries have this name. */
@@ -101,9 +106,10 @@ export class EncoderTable {
   /** HPACK index of the newest dynamic entry with this exact pair, or 0. */
   pairIndex(state: NameState, value: string): number {
     const values = state.values;
-    if (values === null) return 0;
-    const id = values.get(value);
-    return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
+    for (let i = values.length - 1; i >= 0; i--) {
+      if (values[i] === value) return STATIC_TABLE_LENGTH + this.inserted - state.ids[i]!;
+    }
+    return 0;
   }
 
   /** The best index for the name alone: the static one, else the newest dynamic one, else 0. */
@@ -129,9 +135,8 @@ export class EncoderTable {
     this.length++;
     this.size += size;
     const id = this.inserted - 1;
-    let values = state.values;
-    if (values === null) values = state.values = new Map();
-    values.set(value, id);
+    state.values.push(value);
+    state.ids.push(id);
     state.newest = id;
     state.count++;
   }
@@ -162,18 +167,21 @@ export class EncoderTable {
       // inserted - 1 (an entry too big for the table was counted but left
       // the table empty), so the newest present one is the block's newest.
       if (this.length > 0) {
-        const id = this.inserted - 1;
         const slot = (this.head + this.length - 1) & this.mask;
         const state = this.states[slot]!;
         const value = this.values[slot]!;
+        this.states[slot] = undefined as unknown as NameState;
+        this.values[slot] = undefined as unknown as string;
         this.length--;
         this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
         this.inserted--;
-        this.forget(state, value, id);
-        // The entry may have shadowed an older one with the same name or
-        // pair that is still present: point the state back at it. Rollbacks
-        // are rare, so a scan is fine.
-        this.reindex(state);
+        // The block's newest entry is last in its name's list; the entry
+        // before it, if any, becomes the name's newest again.
+        state.values.pop();
+        state.ids.pop();
+        const ids = state.ids;
+        state.newest = ids.length === 0 ? -1 : ids[ids.length - 1]!;
+        this.release(state);
       } else {
         this.inserted--;
       }
@@ -192,7 +200,8 @@ export class EncoderTable {
       name,
       staticIndex,
       staticValues,
-      values: null,
+      values: [],
+      ids: [],
       newest: -1,
       count: 0,
       policy: this.policyOf(name),
@@ -215,30 +224,19 @@ export class EncoderTable {
     this.head = (slot + 1) & this.mask;
     this.length--;
     this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
-    // The oldest entry shadows nothing: no older entry can take its place.
-    this.forget(state, value, id);
+    // The globally oldest entry is its name's oldest, first in its list;
+    // it shadows nothing, so nothing older takes its place.
+    state.values.shift();
+    state.ids.shift();
+    if (state.newest === id) state.newest = -1;
+    this.release(state);
   }
 
-  /** Removes entry `id` from its state; drops a state that is no longer needed. */
-  private forget(state: NameState, value: string, id: number): void {
-    const values = state.values!;
-    if (values.get(value) === id) values.delete(value);
-    if (state.newest === id) state.newest = -1;
+  /** Drops a state that is no longer needed, keeping the map bounded by the table plus the static names. */
+  private release(state: NameState): void {
     state.count--;
-    // Keep the map bounded by the table plus the static names.
     if (state.count === 0 && state.staticIndex === 0 && this.names.get(state.name) === state) {
       this.names.delete(state.name);
-    }
-  }
-
-  private reindex(state: NameState): void {
-    for (let i = this.length - 1; i >= 0; i--) {
-      const slot = (this.head + i) & this.mask;
-      if (this.states[slot] !== state) continue;
-      const id = this.inserted - this.length + i;
-      if (state.newest < 0) state.newest = id;
-      const value = this.values[slot]!;
-      if (!state.values!.has(value)) state.values!.set(value, id);
     }
   }
 
@@ -253,10 +251,9 @@ export class EncoderTable {
     const id = this.inserted - this.length;
     if (this.names.get(state.name) !== state) this.names.set(state.name, state);
     state.count++;
-    let values = state.values;
-    if (values === null) values = state.values = new Map();
-    // It is the oldest entry: it wins only where nothing newer matches.
-    if (!values.has(value)) values.set(value, id);
+    // It is the oldest entry: first in its name's list.
+    state.values.unshift(value);
+    state.ids.unshift(id);
     if (state.newest < 0) state.newest = id;
   }
 
