@@ -1,10 +1,10 @@
 /**
  * How fast does FrameReader parse what a socket hands it?
  *
- *   npx tsx bench/frame.ts [filter]
+ *   npm run bench:frame   (compiles, then: node build/bench/frame.js [filter])
  *
  * With `filter`, only the scenarios whose name contains it run (for profiling
- * one at a time: node --cpu-prof --import tsx bench/frame.ts mixed).
+ * one at a time: node --cpu-prof build/bench/frame.js mixed).
  *
  * (a) frames/s for a long stream of mixed small frames (HEADERS, ~100-octet
  *     DATA, WINDOW_UPDATE, PING, SETTINGS, RST_STREAM) pushed as 12-20 KiB

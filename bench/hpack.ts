@@ -1,7 +1,7 @@
 /**
  * HPACK: the built-in codec against hpack.js, in one run, interleaved.
  *
- *   npm run bench:hpack            (or: npx tsx bench/hpack.ts [rounds])
+ *   npm run bench:hpack   (compiles, then: node build/bench/hpack.js [rounds])
  *
  * - decode headers/s: both decode the same wire, the nghttp2 encoder's blocks
  *   from the hpack-test-case stories (one decoder per story, in order);

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import * as hyperwire from '../lib/index.js';
+import { Decoder, Encoder, FrameReader, FrameType, encodeFrame, HeaderListSizeError, HPACKDecodingError } from '../lib/index.js';
+
+describe('the public surface', () => {
+  it('exports the HPACK, frame and error names other layers build on', () => {
+    for (const name of [
+      'Decoder',
+      'Encoder',
+      'BuiltinHeaderCodec',
+      'HpackJsHeaderCodec',
+      'builtinHeaderCodec',
+      'hpackJsHeaderCodec',
+      'FrameReader',
+      'encodeFrame',
+      'FrameType',
+      'Flag',
+      'SettingId',
+      'ErrorCode',
+      'HyperwireError',
+      'HTTP20Error',
+      'ProtocolError',
+      'FrameSizeError',
+      'HPACKDecodingError',
+      'HPACKEncodingError',
+      'HeaderListSizeError',
+    ]) {
+      expect(hyperwire, name).toHaveProperty(name);
+    }
+  });
+
+  it('an Encoder block decodes with a Decoder, octets preserved', () => {
+    const e = new Encoder({ maxTableSize: 4096, huffman: true });
+    const d = new Decoder({ maxTableSize: 4096, maxHeaderListSize: 65536 });
+    const headers: [string, string][] = [
+      [':method', 'GET'],
+      [':path', '/caf\xc3\xa9'],
+      ['x-bytes', '\x00\x7f\x80\xff'],
+    ];
+    expect(d.decode(e.encode(headers))).toEqual(headers);
+    expect(d.decode(e.encode(headers))).toEqual(headers);
+  });
+
+  it('a header list over the limit is a stream-scoped HPACKDecodingError', () => {
+    const e = new Encoder();
+    const d = new Decoder({ maxHeaderListSize: 100 });
+    const err = (() => {
+      try {
+        d.decode(e.encode([['x-a', 'v'.repeat(100)]]));
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(HPACKDecodingError);
+    expect(err).toBeInstanceOf(HeaderListSizeError);
+    expect((err as HeaderListSizeError).scope).toBe('stream');
+  });
+
+  it('a frame encoded through the surface reads back through it', () => {
+    const reader = new FrameReader();
+    reader.push(encodeFrame({ type: FrameType.PING, flags: 0, streamId: 0, ack: true, opaqueData: new Uint8Array(8).fill(7) }));
+    const frame = reader.read();
+    expect(frame?.type).toBe(FrameType.PING);
+    if (frame?.type !== FrameType.PING) return;
+    expect(frame.ack).toBe(true);
+    expect([...frame.opaqueData]).toEqual([7, 7, 7, 7, 7, 7, 7, 7]);
+    expect(reader.read()).toBeNull();
+  });
+});
