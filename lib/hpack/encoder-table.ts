@@ -27,8 +27,9 @@ export interface NameState {
   readonly name: string;
   /** The name's lowest static index, or 0. */
   readonly staticIndex: number;
-  /** Static full matches, value -> index, or null. */
-  readonly staticValues: ReadonlyMap<string, number> | null;
+  /** Static full matches: their values and indexes (a name has at most 7). */
+  readonly staticValues: readonly string[];
+  readonly staticIndexes: readonly number[];
   /**
    * Values of the dynamic entries with this name, oldest first, and their
    * absolute ids. A name rarely has more than a few entries at once, and a
@@ -36,12 +37,39 @@ export interface NameState {
    */
   readonly values: string[];
   readonly ids: number[];
+  /**
+   * value -> absolute id of the newest entry, kept only while the name has
+   * more than {@link MAP_THRESHOLD} entries, so a name with many values
+   * (a big table full of `cookie` crumbs) does not make lookups linear.
+   */
+  map: Map<string, number> | null;
   /** Absolute id of the newest dynamic entry with this name, or -1. */
   newest: number;
   /** How many dynamic entries have this name. */
   count: number;
   readonly policy: NamePolicy;
 }
+
+/** Above this many entries for one name, its values are also kept in a map. */
+const MAP_THRESHOLD = 16;
+
+/** A name's value -> newest id map, built from its lists. */
+function mapOf(state: NameState): Map<string, number> {
+  const map = new Map<string, number>();
+  for (let i = 0; i < state.values.length; i++) map.set(state.values[i]!, state.ids[i]!);
+  return map;
+}
+
+const NONE: readonly string[] = [];
+const NO_INDEXES: readonly number[] = [];
+
+/** Static names with their lowest index and their full matches as arrays. */
+const STATIC_NAMES: ReadonlyMap<string, { nameIndex: number; values: string[]; indexes: number[] }> = new Map(
+  [...STATIC_LOOKUP].map(([name, entry]) => [
+    name,
+    { nameIndex: entry.nameIndex, values: [...entry.values.keys()], indexes: [...entry.values.values()] },
+  ]),
+);
 
 export class EncoderTable {
   /** The table's maximum size in octets (RFC 7541 §4.2). */
@@ -90,9 +118,20 @@ export class EncoderTable {
   lookup(name: string): NameState | undefined {
     const state = this.names.get(name);
     if (state !== undefined) return state;
-    const statics = STATIC_LOOKUP.get(name);
+    const statics = STATIC_NAMES.get(name);
     if (statics === undefined) return undefined;
-    return this.create(name, statics.nameIndex, statics.values);
+    return this.create(name, statics.nameIndex, statics.values, statics.indexes);
+  }
+
+  /** Index of the static entry with this exact pair, or 0. */
+  staticPairIndex(state: NameState, value: string): number {
+    const values = state.staticValues;
+    const length = value.length;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v.length === length && v === value) return state.staticIndexes[i]!;
+    }
+    return 0;
   }
 
   /** How to treat `name`'s values. */
@@ -105,9 +144,18 @@ export class EncoderTable {
 
   /** HPACK index of the newest dynamic entry with this exact pair, or 0. */
   pairIndex(state: NameState, value: string): number {
+    const map = state.map;
+    if (map !== null) {
+      const id = map.get(value);
+      return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
+    }
     const values = state.values;
+    const length = value.length;
     for (let i = values.length - 1; i >= 0; i--) {
-      if (values[i] === value) return STATIC_TABLE_LENGTH + this.inserted - state.ids[i]!;
+      // Comparing lengths first keeps most mismatches out of the string
+      // comparison builtin.
+      const v = values[i]!;
+      if (v.length === length && v === value) return STATIC_TABLE_LENGTH + this.inserted - state.ids[i]!;
     }
     return 0;
   }
@@ -127,7 +175,7 @@ export class EncoderTable {
     while (this.length > 0 && this.size + size > this.maxSize) this.evictOldest();
     this.inserted++;
     if (size > this.maxSize) return;
-    if (state === undefined) state = this.create(name, 0, null);
+    if (state === undefined) state = this.create(name, 0, NONE, NO_INDEXES);
     if (this.length === this.states.length) this.grow();
     const slot = (this.head + this.length) & this.mask;
     this.states[slot] = state;
@@ -137,6 +185,8 @@ export class EncoderTable {
     const id = this.inserted - 1;
     state.values.push(value);
     state.ids.push(id);
+    if (state.map !== null) state.map.set(value, id);
+    else if (state.values.length > MAP_THRESHOLD) state.map = mapOf(state);
     state.newest = id;
     state.count++;
   }
@@ -179,6 +229,8 @@ export class EncoderTable {
         // before it, if any, becomes the name's newest again.
         state.values.pop();
         state.ids.pop();
+        // An older entry with the same value, if any, is matched again.
+        if (state.map !== null) state.map = state.values.length > MAP_THRESHOLD ? mapOf(state) : null;
         const ids = state.ids;
         state.newest = ids.length === 0 ? -1 : ids[ids.length - 1]!;
         this.release(state);
@@ -195,13 +247,15 @@ export class EncoderTable {
     this.evictedValues.length = 0;
   }
 
-  private create(name: string, staticIndex: number, staticValues: ReadonlyMap<string, number> | null): NameState {
+  private create(name: string, staticIndex: number, staticValues: readonly string[], staticIndexes: readonly number[]): NameState {
     const state: NameState = {
       name,
       staticIndex,
       staticValues,
+      staticIndexes,
       values: [],
       ids: [],
+      map: null,
       newest: -1,
       count: 0,
       policy: this.policyOf(name),
@@ -228,6 +282,11 @@ export class EncoderTable {
     // it shadows nothing, so nothing older takes its place.
     state.values.shift();
     state.ids.shift();
+    const map = state.map;
+    if (map !== null) {
+      if (state.values.length <= MAP_THRESHOLD) state.map = null;
+      else if (map.get(value) === id) map.delete(value);
+    }
     if (state.newest === id) state.newest = -1;
     this.release(state);
   }
@@ -254,6 +313,11 @@ export class EncoderTable {
     // It is the oldest entry: first in its name's list.
     state.values.unshift(value);
     state.ids.unshift(id);
+    if (state.map !== null) {
+      if (!state.map.has(value)) state.map.set(value, id);
+    } else if (state.values.length > MAP_THRESHOLD) {
+      state.map = mapOf(state);
+    }
     if (state.newest < 0) state.newest = id;
   }
 

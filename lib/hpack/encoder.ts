@@ -177,9 +177,7 @@ export class Encoder {
     if (state !== undefined) {
       if (!sensitive) {
         // Exact match: one index (§6.1).
-        let index = 0;
-        const statics = state.staticValues;
-        if (statics !== null) index = statics.get(value) ?? 0;
+        let index = table.staticPairIndex(state, value);
         if (index === 0) index = table.pairIndex(state, value);
         if (index !== 0) {
           this.reserve(6);
