@@ -118,3 +118,48 @@ export class HPACKEncodingError extends HTTP20Error {
     super(code, message, { scope: 'connection' });
   }
 }
+
+/**
+ * The connection is gone: the socket failed or closed, the peer sent GOAWAY
+ * with an error, or we ended it over a protocol error. Every outstanding call
+ * on the connection rejects with one of these (or a subclass).
+ */
+export class ConnectionError extends HTTP20Error {
+  constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
+    super(code, message, { scope: 'connection', ...options });
+  }
+}
+
+/** The peer reset the stream with RST_STREAM; `errorCode` is the code it sent. */
+export class StreamResetError extends HTTP20Error {
+  constructor(message: string, options: HyperwireErrorOptions & { streamId: number }) {
+    super('HW_ERR_STREAM_RESET', message, { ...options, scope: 'stream' });
+  }
+}
+
+/**
+ * The server did not process the request, so it is safe to send again on
+ * another connection: the stream was above the last-stream-id of a GOAWAY
+ * (RFC 9113 §6.8), or was refused with REFUSED_STREAM (§8.7).
+ */
+export class StreamRefusedError extends HTTP20Error {
+  /** Always true: the request was not processed. */
+  readonly retryable = true;
+  constructor(message: string, options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_STREAM_REFUSED', message, { scope: 'stream', ...options });
+  }
+}
+
+/** A connect or a read waited longer than the `timeout` option allows. */
+export class TimeoutError extends HyperwireError {
+  constructor(message: string, options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_TIMEOUT', message, { scope: 'connection', ...options });
+  }
+}
+
+/** TLS set-up failed, or ALPN did not select the protocol required. */
+export class TLSError extends HyperwireError {
+  constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
+    super(code, message, { scope: 'connection', ...options });
+  }
+}

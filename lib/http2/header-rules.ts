@@ -1,0 +1,209 @@
+/**
+ * The HTTP/2 rules for header fields (RFC 9113 §8.2, §8.3): what we send is
+ * cleaned and checked before anything goes on the wire; what we receive is
+ * checked, and a malformed message is a stream error (§8.1.1).
+ */
+
+import { ErrorCode, ProtocolError } from '../common/errors.js';
+import { entriesOf, type HeadersInit } from '../common/headers.js';
+import type { HeaderInput } from '../hpack/encoder.js';
+
+/** Connection-specific fields, which HTTP/2 forbids (§8.2.2). */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+// RFC 9110 §5.6.2 token characters, as a lookup table.
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+/** Whether `name` is a valid field name (a token). */
+export function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `value` may be sent: octets only (code units up to 0xff), no NUL,
+ * CR or LF (§8.2.1), no leading or trailing space or tab.
+ */
+export function isValidValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d || c > 0xff) return false;
+  }
+  if (value.length > 0) {
+    const first = value.charCodeAt(0);
+    const last = value.charCodeAt(value.length - 1);
+    if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
+  }
+  return true;
+}
+
+/** What a request is made of, before it becomes a header list. */
+export interface RequestTarget {
+  method: string;
+  scheme: string;
+  authority: string;
+  path: string;
+  headers?: HeadersInit | undefined;
+}
+
+/**
+ * Builds the header list of a request: pseudo-headers first (§8.3.1), then
+ * the caller's fields lowercased, with connection-specific ones dropped and
+ * TE kept only as `trailers` (§8.2.2). Throws TypeError on an illegal name
+ * or value, so nothing is sent.
+ */
+export function requestHeaderList(target: RequestTarget): HeaderInput[] {
+  const { method, scheme, authority, path } = target;
+  if (!isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
+  if (typeof path !== 'string' || path.length === 0 || !isValidValue(path) || /[\s]/.test(path)) {
+    throw new TypeError(`Invalid path ${JSON.stringify(path)}`);
+  }
+  if (!isValidValue(authority) || /[\s]/.test(authority)) throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
+  // CONNECT carries only :method and :authority (§8.5).
+  const list: HeaderInput[] =
+    method === 'CONNECT'
+      ? [
+          [':method', method],
+          [':authority', authority],
+        ]
+      : [
+          [':method', method],
+          [':scheme', scheme],
+          [':authority', authority],
+          [':path', path],
+        ];
+  if (target.headers === undefined) return list;
+  for (const [rawName, value] of entriesOf(target.headers)) {
+    if (typeof rawName !== 'string' || typeof value !== 'string') {
+      throw new TypeError('Header names and values must be strings');
+    }
+    const name = rawName.toLowerCase();
+    if (!isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(rawName)}`);
+    if (!isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(rawName)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (name === 'te' && value.toLowerCase() !== 'trailers') continue;
+    if (name === 'host') {
+      // :authority carries it in HTTP/2 (§8.3.1); a different Host would be
+      // ambiguous.
+      continue;
+    }
+    list.push([name, value]);
+  }
+  return list;
+}
+
+/** A checked response head. */
+export interface ResponseHead {
+  status: number;
+  /** Regular fields, pseudo-headers removed. */
+  fields: Array<[string, string]>;
+}
+
+function malformed(streamId: number, why: string): ProtocolError {
+  return new ProtocolError('HW_ERR_MALFORMED_RESPONSE', `Malformed response on stream ${streamId}: ${why} (RFC 9113 §8.1.1)`, {
+    errorCode: ErrorCode.PROTOCOL_ERROR,
+    scope: 'stream',
+    streamId,
+  });
+}
+
+/** Checks regular fields shared by every kind of block (§8.2). */
+function checkRegular(name: string, value: string, streamId: number): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) throw malformed(streamId, `uppercase in field name ${JSON.stringify(name)}`);
+  }
+  if (!isToken(name)) throw malformed(streamId, `invalid field name ${JSON.stringify(name)}`);
+  if (CONNECTION_SPECIFIC.has(name)) throw malformed(streamId, `connection-specific field ${name}`);
+  if (name === 'te' && value !== 'trailers') throw malformed(streamId, 'TE other than trailers');
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d) throw malformed(streamId, `NUL, CR or LF in the value of ${name}`);
+  }
+}
+
+/** Checks a response header block: exactly one :status, first, 3 digits (§8.3.2). */
+export function checkResponseHead(fields: ReadonlyArray<readonly [string, string]>, streamId: number): ResponseHead {
+  let status = -1;
+  const out: Array<[string, string]> = [];
+  let regularSeen = false;
+  for (const [name, value] of fields) {
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regularSeen) throw malformed(streamId, 'pseudo-header after a regular field');
+      if (name !== ':status') throw malformed(streamId, `pseudo-header ${name} in a response`);
+      if (status !== -1) throw malformed(streamId, 'duplicate :status');
+      if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformed(streamId, `bad :status ${JSON.stringify(value)}`);
+      status = Number(value);
+      continue;
+    }
+    regularSeen = true;
+    checkRegular(name, value, streamId);
+    out.push([name, value]);
+  }
+  if (status === -1) throw malformed(streamId, 'no :status');
+  return { status, fields: out };
+}
+
+/** Checks a trailer block: no pseudo-headers (§8.1). */
+export function checkTrailers(fields: ReadonlyArray<readonly [string, string]>, streamId: number): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of fields) {
+    if (name.charCodeAt(0) === 0x3a) throw malformed(streamId, `pseudo-header ${name} in trailers`);
+    checkRegular(name, value, streamId);
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/** A checked pushed request (§8.4). */
+export interface PushedRequest {
+  method: string;
+  scheme: string;
+  authority: string;
+  path: string;
+  fields: Array<[string, string]>;
+}
+
+/**
+ * Checks the request in a PUSH_PROMISE: all of :method, :scheme, :path and
+ * :authority, a safe and cacheable method (§8.4), no body.
+ */
+export function checkPushedRequest(fields: ReadonlyArray<readonly [string, string]>, streamId: number): PushedRequest {
+  const pseudo = new Map<string, string>();
+  const out: Array<[string, string]> = [];
+  let regularSeen = false;
+  for (const [name, value] of fields) {
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regularSeen) throw malformed(streamId, 'pseudo-header after a regular field');
+      if (name !== ':method' && name !== ':scheme' && name !== ':authority' && name !== ':path') {
+        throw malformed(streamId, `pseudo-header ${name} in a pushed request`);
+      }
+      if (pseudo.has(name)) throw malformed(streamId, `duplicate ${name}`);
+      pseudo.set(name, value);
+      continue;
+    }
+    regularSeen = true;
+    checkRegular(name, value, streamId);
+    out.push([name, value]);
+  }
+  const method = pseudo.get(':method');
+  const scheme = pseudo.get(':scheme');
+  const authority = pseudo.get(':authority');
+  const path = pseudo.get(':path');
+  if (method === undefined || scheme === undefined || authority === undefined || path === undefined || path === '') {
+    throw malformed(streamId, 'pushed request lacks :method, :scheme, :authority or :path');
+  }
+  if (method !== 'GET' && method !== 'HEAD') throw malformed(streamId, `pushed request with unsafe method ${method}`);
+  return { method, scheme, authority, path, fields: out };
+}

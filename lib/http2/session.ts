@@ -1,0 +1,1022 @@
+/**
+ * The client side of an HTTP/2 connection as a sans-IO engine (RFC 9113).
+ *
+ * Bytes from the socket go in through {@link ClientSession.receive}, which
+ * returns what happened as events; commands (open a stream, send data,
+ * reset, ping, close) queue frames, which {@link ClientSession.takeOutput}
+ * hands to whoever owns the socket. No sockets, no timers, no Promises:
+ * every rule can be tested frame by frame.
+ */
+
+import {
+  ConnectionError,
+  ErrorCode,
+  errorCodeName,
+  HyperwireError,
+  ProtocolError,
+  StreamRefusedError,
+  StreamResetError,
+} from '../common/errors.js';
+import {
+  CONNECTION_PREFACE,
+  DEFAULT_MAX_FRAME_SIZE,
+  Flag,
+  FrameType,
+  MAX_FRAME_SIZE_LIMIT,
+  SettingId,
+} from '../frame/constants.js';
+import { encodeDataFrameHeader, encodeFrame } from '../frame/encode.js';
+import { FrameReader } from '../frame/reader.js';
+import type { Frame, SettingsEntry } from '../frame/types.js';
+import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '../hpack/header-codec.js';
+import type { HeaderInput } from '../hpack/encoder.js';
+import type { HeaderField } from '../hpack/decoder.js';
+import { checkPushedRequest, checkResponseHead, checkTrailers, type PushedRequest } from './header-rules.js';
+import { FlowControlManager, MAX_WINDOW, type BaseFlowControlManager, type WindowManagerClass } from './window.js';
+
+/** The protocol's initial window size, for the connection and for streams (§6.9.2). */
+export const DEFAULT_WINDOW = 65_535;
+
+/** Options of {@link ClientSession}; every limit has a safe default. */
+export interface SessionOptions {
+  /** Accept server push (SETTINGS_ENABLE_PUSH). Default false. */
+  enablePush?: boolean;
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window. Default 4 MiB. */
+  initialWindowSize?: number;
+  /** The connection's receive window, raised at start-up with WINDOW_UPDATE. Default 16 MiB. */
+  connectionWindowSize?: number;
+  /** Our SETTINGS_MAX_FRAME_SIZE. Default 16384. */
+  maxFrameSize?: number;
+  /** Our SETTINGS_MAX_HEADER_LIST_SIZE, also the decoder's limit. Default 64 KiB. */
+  maxHeaderListSize?: number;
+  /** Our SETTINGS_HEADER_TABLE_SIZE for the decoder. Default 4096. */
+  headerTableSize?: number;
+  /** Our SETTINGS_MAX_CONCURRENT_STREAMS: how many pushes may be open. Default 100. */
+  maxConcurrentPushes?: number;
+  /** The largest header block (HEADERS + CONTINUATION octets) accepted. Default 256 KiB. */
+  maxHeaderBlockSize?: number;
+  /** The most CONTINUATION frames in one block. Default 128. */
+  maxContinuationFrames?: number;
+  /** Control-frame replies (PING and SETTINGS ACKs) allowed to wait unsent. Default 1000. */
+  maxQueuedControlFrames?: number;
+  /** Window manager class; one instance for the connection, one per stream. */
+  windowManager?: WindowManagerClass;
+  /** Header compression backend. Default: the built-in HPACK. */
+  headerCodec?: HeaderCodecFactory;
+}
+
+/** The states of RFC 9113 §5.1 that a stream we know of can be in. */
+export type StreamState = 'open' | 'half-closed-local' | 'half-closed-remote' | 'reserved-remote' | 'closed';
+
+/** Events {@link ClientSession.receive} reports. */
+export type SessionEvent =
+  | { type: 'informational'; streamId: number; status: number; headers: Array<[string, string]> }
+  | { type: 'response'; streamId: number; status: number; headers: Array<[string, string]>; endStream: boolean }
+  | { type: 'data'; streamId: number; data: Uint8Array; flowSize: number; endStream: boolean }
+  | { type: 'trailers'; streamId: number; headers: Array<[string, string]> }
+  | { type: 'streamEnd'; streamId: number }
+  /** The stream failed: reset by the peer, refused by GOAWAY, or malformed (then we reset it). */
+  | { type: 'streamError'; streamId: number; error: HyperwireError }
+  | { type: 'push'; parentStreamId: number; promisedStreamId: number; request: PushedRequest }
+  | { type: 'settings'; settings: ReadonlyMap<number, number> }
+  | { type: 'settingsAck' }
+  | { type: 'pingAck'; data: Uint8Array }
+  | { type: 'goaway'; lastStreamId: number; errorCode: number; debugData: Uint8Array }
+  /** A stream can take more DATA: its queue drained or a window opened. */
+  | { type: 'writable'; streamId: number }
+  /** Streams can be opened again (one closed, or the peer raised its limit). */
+  | { type: 'capacity' }
+  /** The connection is over: we sent GOAWAY for this error. Nothing more will happen. */
+  | { type: 'connectionError'; error: HyperwireError };
+
+interface Stream {
+  id: number;
+  state: StreamState;
+  /** Our receive window policy. */
+  recv: BaseFlowControlManager;
+  /** The peer's window for what we send. */
+  sendWindow: number;
+  /** DATA waiting for window: chunks and whether the last one ends the stream. */
+  outQueue: Uint8Array[];
+  outQueued: number;
+  outEnd: boolean;
+  /** The request was HEAD: a body length in content-length is not a body. */
+  head: boolean;
+  /** Final response headers seen. */
+  responded: boolean;
+  /** content-length of the response, or -1. */
+  expectedLength: number;
+  received: number;
+  /** A pushed stream (even id). */
+  pushed: boolean;
+  /** We reset it: frames still in flight are dropped quietly. */
+  resetByUs: boolean;
+  /** END_STREAM has gone out on a DATA frame. */
+  endSent: boolean;
+}
+
+/** Closed streams remembered, so late frames on them are told apart from frames on idle streams. */
+const CLOSED_MEMORY = 1000;
+
+/**
+ * The engine. Construct, call {@link start}, then feed {@link receive} and
+ * drain {@link takeOutput} after every call.
+ */
+export class ClientSession {
+  private readonly reader: FrameReader;
+  private readonly codec: HeaderCodec;
+  private readonly windowManager: WindowManagerClass;
+  private readonly enablePush: boolean;
+  private readonly initialWindowSize: number;
+  private readonly connectionWindowSize: number;
+  private readonly maxFrameSizeOurs: number;
+  private readonly maxHeaderListSize: number;
+  private readonly headerTableSize: number;
+  private readonly maxConcurrentPushes: number;
+  private readonly maxHeaderBlockSize: number;
+  private readonly maxContinuationFrames: number;
+  private readonly maxQueuedControlFrames: number;
+
+  // The peer's settings (§6.5.2 defaults until its SETTINGS arrives).
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  /** The peer's limit on streams we open; unlimited until it says. */
+  peerMaxConcurrentStreams = Infinity;
+  /** The peer's SETTINGS_MAX_HEADER_LIST_SIZE, advisory (§6.5.2). */
+  peerMaxHeaderListSize = Infinity;
+  private peerSettingsSeen = false;
+
+  private readonly streams = new Map<number, Stream>();
+  private readonly closed = new Map<number, boolean>();
+  private nextStreamId = 1;
+  private lastPromisedId = 0;
+  /** Highest stream id the peer initiated and we processed (for our GOAWAY). */
+  private lastPeerStreamId = 0;
+  private openLocal = 0;
+  private openPushes = 0;
+
+  private connSendWindow = DEFAULT_WINDOW;
+  private readonly connRecv: BaseFlowControlManager;
+
+  /** Header block being assembled across CONTINUATION frames. */
+  private continuation: {
+    streamId: number;
+    kind: 'headers' | 'push';
+    endStream: boolean;
+    promisedId: number;
+    fragments: Uint8Array[];
+    size: number;
+    frames: number;
+  } | null = null;
+
+  private output: Uint8Array[] = [];
+  private outputBytes = 0;
+  private queuedControl = 0;
+  /** Streams with DATA waiting for window, in order. */
+  private readonly blocked = new Set<number>();
+
+  private goawaySent = false;
+  private goawayReceived = -1;
+  private dead: HyperwireError | null = null;
+  private events: SessionEvent[] = [];
+
+  constructor(options: SessionOptions = {}) {
+    this.enablePush = options.enablePush ?? false;
+    this.initialWindowSize = checkRange(options.initialWindowSize ?? 4 * 1024 * 1024, 0, MAX_WINDOW, 'initialWindowSize');
+    this.connectionWindowSize = checkRange(options.connectionWindowSize ?? 16 * 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW, 'connectionWindowSize');
+    this.maxFrameSizeOurs = checkRange(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, 'maxFrameSize');
+    this.maxHeaderListSize = checkRange(options.maxHeaderListSize ?? 65_536, 0, 0xffffffff, 'maxHeaderListSize');
+    this.headerTableSize = checkRange(options.headerTableSize ?? 4096, 0, 0xffffffff, 'headerTableSize');
+    this.maxConcurrentPushes = checkRange(options.maxConcurrentPushes ?? 100, 0, 0xffffffff, 'maxConcurrentPushes');
+    this.maxHeaderBlockSize = checkRange(options.maxHeaderBlockSize ?? 256 * 1024, 1024, 2 ** 30, 'maxHeaderBlockSize');
+    this.maxContinuationFrames = checkRange(options.maxContinuationFrames ?? 128, 1, 1e6, 'maxContinuationFrames');
+    this.maxQueuedControlFrames = checkRange(options.maxQueuedControlFrames ?? 1000, 1, 1e7, 'maxQueuedControlFrames');
+    this.windowManager = options.windowManager ?? FlowControlManager;
+    this.reader = new FrameReader({ maxFrameSize: this.maxFrameSizeOurs });
+    // Until our SETTINGS is acknowledged the peer assumes a 4096-octet table;
+    // the decoder's limit is raised or lowered on the ACK.
+    this.codec = (options.headerCodec ?? builtinHeaderCodec)({
+      decoder: { maxTableSize: 4096, maxHeaderListSize: this.maxHeaderListSize },
+    });
+    this.connRecv = new this.windowManager(this.connectionWindowSize);
+    this.connRecv.windowSize = DEFAULT_WINDOW;
+  }
+
+  /** The header compression backend in use. */
+  get headerCodecName(): string {
+    return this.codec.backend;
+  }
+
+  /** Queues the connection preface, our SETTINGS and the connection window raise (§3.4). */
+  start(): void {
+    const settings: SettingsEntry[] = [
+      [SettingId.ENABLE_PUSH, this.enablePush ? 1 : 0],
+      [SettingId.INITIAL_WINDOW_SIZE, this.initialWindowSize],
+      [SettingId.MAX_HEADER_LIST_SIZE, this.maxHeaderListSize],
+    ];
+    if (this.headerTableSize !== 4096) settings.push([SettingId.HEADER_TABLE_SIZE, this.headerTableSize]);
+    if (this.maxFrameSizeOurs !== DEFAULT_MAX_FRAME_SIZE) settings.push([SettingId.MAX_FRAME_SIZE, this.maxFrameSizeOurs]);
+    if (this.enablePush) settings.push([SettingId.MAX_CONCURRENT_STREAMS, this.maxConcurrentPushes]);
+    this.emit(CONNECTION_PREFACE);
+    this.emit(encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, ack: false, settings }));
+    const raise = this.connectionWindowSize - DEFAULT_WINDOW;
+    if (raise > 0) {
+      this.connRecv.windowSize += raise;
+      this.emit(windowUpdate(0, raise));
+    }
+  }
+
+  /** Whether the connection is over (a connection error, or GOAWAY both ways and nothing open). */
+  get isDead(): boolean {
+    return this.dead !== null;
+  }
+
+  /** Whether another stream may be opened now (the peer's MAX_CONCURRENT_STREAMS, GOAWAY). */
+  canOpenStream(): boolean {
+    return this.dead === null && !this.goawaySent && this.goawayReceived < 0 && this.openLocal < this.peerMaxConcurrentStreams && this.nextStreamId <= 0x7fffffff;
+  }
+
+  /** Streams we opened that are not yet closed. */
+  get openStreams(): number {
+    return this.openLocal;
+  }
+
+  /** Octets of frames waiting in {@link takeOutput}. */
+  get pendingOutput(): number {
+    return this.outputBytes;
+  }
+
+  /**
+   * Opens a stream with a request header list (already checked and cleaned,
+   * see `requestHeaderList`). Returns its id. Call only when
+   * {@link canOpenStream} is true.
+   *
+   * @throws HPACKEncodingError / TypeError if the list cannot be encoded;
+   *   then nothing was sent and no id was used.
+   */
+  openStream(headers: readonly HeaderInput[], endStream: boolean): number {
+    if (!this.canOpenStream()) throw new ConnectionError('HW_ERR_NO_CAPACITY', 'No stream can be opened on this connection now');
+    const block = this.codec.encode(headers);
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    let head = false;
+    for (const h of headers) if (h[0] === ':method') head = h[1] === 'HEAD';
+    const stream: Stream = {
+      id,
+      state: endStream ? 'half-closed-local' : 'open',
+      recv: new this.windowManager(this.initialWindowSize),
+      sendWindow: this.peerInitialWindow,
+      outQueue: [],
+      outQueued: 0,
+      outEnd: false,
+      head,
+      responded: false,
+      expectedLength: -1,
+      received: 0,
+      pushed: false,
+      resetByUs: false,
+      endSent: false,
+    };
+    this.streams.set(id, stream);
+    this.openLocal++;
+    this.emitHeaderBlock(id, block, endStream);
+    return id;
+  }
+
+  /**
+   * Queues request body data on a stream; `endStream` ends it. Data goes out
+   * as the windows allow; a `writable` event says when the queue has drained.
+   * Returns the octets still queued on the stream.
+   */
+  sendData(streamId: number, data: Uint8Array, endStream: boolean): number {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined || stream.state === 'closed') {
+      throw new ConnectionError('HW_ERR_STREAM_CLOSED', `Stream ${streamId} is closed`, { scope: 'stream', streamId });
+    }
+    if (stream.outEnd || stream.state === 'half-closed-local' || stream.pushed) {
+      throw new ConnectionError('HW_ERR_STREAM_ENDED', `Stream ${streamId} has already ended its request`, { scope: 'stream', streamId });
+    }
+    if (data.length > 0) {
+      stream.outQueue.push(data);
+      stream.outQueued += data.length;
+    }
+    if (endStream) stream.outEnd = true;
+    this.flushStream(stream);
+    return stream.outQueued;
+  }
+
+  /** Octets queued on a stream, not yet sent for lack of window. */
+  queuedData(streamId: number): number {
+    return this.streams.get(streamId)?.outQueued ?? 0;
+  }
+
+  /**
+   * The application consumed `size` octets of DATA (the `flowSize` of a
+   * data event) on a stream: give window back as the managers decide.
+   */
+  consumed(streamId: number, size: number): void {
+    if (this.dead !== null || size <= 0) return;
+    const conn = this.connRecv.consumed(size);
+    if (conn > 0) this.emit(windowUpdate(0, conn));
+    const stream = this.streams.get(streamId);
+    // A stream that has ended on the peer's side needs no more window.
+    if (stream === undefined || stream.state === 'half-closed-remote' || stream.state === 'closed') return;
+    const inc = stream.recv.consumed(size);
+    if (inc > 0) this.emit(windowUpdate(streamId, inc));
+  }
+
+  /** Resets a stream (RST_STREAM, §6.4); CANCEL by default. */
+  resetStream(streamId: number, errorCode: number = ErrorCode.CANCEL): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined || stream.state === 'closed' || this.dead !== null) return;
+    this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode }));
+    stream.resetByUs = true;
+    this.closeStream(stream);
+  }
+
+  /** Queues a PING (§6.7) with 8 octets of opaque data. */
+  ping(data: Uint8Array): void {
+    if (data.length !== 8) throw new RangeError('PING data must be exactly 8 octets');
+    if (this.dead !== null) throw this.dead;
+    this.emit(encodeFrame({ type: FrameType.PING, flags: 0, streamId: 0, ack: false, opaqueData: data }));
+  }
+
+  /**
+   * Queues GOAWAY (§6.8): no new streams; those open may finish. With an
+   * error code other than NO_ERROR the connection is over at once.
+   */
+  goaway(errorCode: number = ErrorCode.NO_ERROR, debug = ''): void {
+    if (this.dead !== null) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.emit(goawayFrame(this.lastPeerStreamId, errorCode, debug));
+    }
+    if (errorCode !== ErrorCode.NO_ERROR) {
+      this.dead = new ConnectionError('HW_ERR_CONNECTION_CLOSED', `Connection closed by us with ${errorCodeName(errorCode)}`, { errorCode });
+    }
+  }
+
+  /** Events caused by commands (sendData, resetStream, ...) since the last call. */
+  takeEvents(): SessionEvent[] {
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  /** Frames to write, in order, since the last call. */
+  takeOutput(): Uint8Array[] {
+    const out = this.output;
+    this.output = [];
+    this.outputBytes = 0;
+    this.queuedControl = 0;
+    return out;
+  }
+
+  /**
+   * Feeds bytes from the socket. Returns the events they caused, in order.
+   * A connection error appears as a final `connectionError` event (GOAWAY
+   * queued); after it, input is ignored.
+   */
+  receive(chunk: Uint8Array): SessionEvent[] {
+    if (this.dead !== null) return [];
+    this.reader.push(chunk);
+    try {
+      for (;;) {
+        let frame: Frame | null;
+        try {
+          frame = this.reader.read();
+        } catch (err) {
+          if (err instanceof HyperwireError && err.scope === 'stream' && err.streamId !== undefined) {
+            this.streamError(err.streamId, err);
+            continue;
+          }
+          throw err;
+        }
+        if (frame === null) break;
+        this.onFrame(frame);
+        if (this.dead !== null) break;
+      }
+    } catch (err) {
+      this.connectionError(asConnectionError(err));
+    }
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  /**
+   * The transport closed or failed: every open stream fails with `error`.
+   * Returns the events for them.
+   */
+  terminate(error: HyperwireError): SessionEvent[] {
+    if (this.dead === null) this.dead = error;
+    for (const stream of [...this.streams.values()]) {
+      if (stream.state === 'closed') continue;
+      this.events.push({ type: 'streamError', streamId: stream.id, error });
+      this.closeStream(stream);
+    }
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  // --- frames in ---------------------------------------------------------------
+
+  private onFrame(frame: Frame): void {
+    const cont = this.continuation;
+    if (cont !== null && frame.type !== FrameType.CONTINUATION) {
+      throw protocolError(`${frameName(frame.type)} frame while a header block on stream ${cont.streamId} awaits CONTINUATION (§6.10)`);
+    }
+    switch (frame.type) {
+      case FrameType.DATA:
+        return this.onData(frame.streamId, frame.flags, frame.data, frame.data.length + (frame.flags & Flag.PADDED ? frame.padding + 1 : 0));
+      case FrameType.HEADERS: {
+        if (frame.flags & Flag.PRIORITY && frame.streamDependency === frame.streamId) {
+          // §5.3.1: a stream cannot depend on itself.
+          this.streamError(frame.streamId, streamProtocolError(frame.streamId, 'HEADERS makes the stream depend on itself'));
+        }
+        return this.startBlock(frame.streamId, 'headers', (frame.flags & Flag.END_STREAM) !== 0, 0, frame.headerBlockFragment, (frame.flags & Flag.END_HEADERS) !== 0);
+      }
+      case FrameType.PRIORITY:
+        // Deprecated (§5.3.2) and ignored, but a self-dependency is still an error.
+        if (frame.streamDependency === frame.streamId) {
+          this.streamError(frame.streamId, streamProtocolError(frame.streamId, 'PRIORITY makes the stream depend on itself'));
+        }
+        return;
+      case FrameType.RST_STREAM:
+        return this.onRstStream(frame.streamId, frame.errorCode);
+      case FrameType.SETTINGS:
+        if (frame.ack) return this.onSettingsAck();
+        return this.onSettings(frame.settings);
+      case FrameType.PUSH_PROMISE:
+        return this.onPushPromise(frame.streamId, frame.promisedStreamId, frame.headerBlockFragment, (frame.flags & Flag.END_HEADERS) !== 0);
+      case FrameType.PING:
+        if (frame.ack) {
+          this.events.push({ type: 'pingAck', data: Uint8Array.from(frame.opaqueData) });
+        } else {
+          this.emitControl(encodeFrame({ type: FrameType.PING, flags: 0, streamId: 0, ack: true, opaqueData: frame.opaqueData }));
+        }
+        return;
+      case FrameType.GOAWAY:
+        return this.onGoaway(frame.lastStreamId, frame.errorCode, frame.debugData);
+      case FrameType.WINDOW_UPDATE:
+        return this.onWindowUpdate(frame.streamId, frame.windowSizeIncrement);
+      case FrameType.CONTINUATION:
+        return this.onContinuation(frame.streamId, frame.headerBlockFragment, (frame.flags & Flag.END_HEADERS) !== 0);
+      default:
+        // Unknown frame types are ignored (§5.5).
+        return;
+    }
+  }
+
+  private onData(streamId: number, flags: number, data: Uint8Array, flowSize: number): void {
+    // Flow control applies to the whole frame, padding included (§6.9.1),
+    // before anything else, whatever becomes of the stream.
+    if (flowSize > this.connRecv.windowSize) {
+      throw new ProtocolError('HW_ERR_FLOW_CONTROL', `DATA of ${flowSize} octets exceeds the connection window of ${this.connRecv.windowSize} (§6.9.1)`, {
+        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+      });
+    }
+    this.connRecv.received(flowSize);
+    const stream = this.lookup(streamId, 'DATA');
+    if (stream === undefined) {
+      // A stream we closed: give the connection window back at once.
+      this.consumed(0, flowSize);
+      return;
+    }
+    if (stream.state === 'half-closed-remote' || !stream.responded) {
+      this.consumed(0, flowSize);
+      this.streamError(streamId, new ProtocolError(
+        stream.responded ? 'HW_ERR_STREAM_CLOSED' : 'HW_ERR_MALFORMED_RESPONSE',
+        stream.responded ? `DATA on stream ${streamId} after END_STREAM (§5.1)` : `DATA on stream ${streamId} before the response headers (§8.1)`,
+        { errorCode: stream.responded ? ErrorCode.STREAM_CLOSED : ErrorCode.PROTOCOL_ERROR, scope: 'stream', streamId },
+      ));
+      return;
+    }
+    if (flowSize > stream.recv.windowSize) {
+      this.consumed(0, flowSize);
+      this.streamError(streamId, new ProtocolError('HW_ERR_FLOW_CONTROL', `DATA of ${flowSize} octets exceeds stream ${streamId}'s window of ${stream.recv.windowSize} (§6.9.1)`, {
+        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+        scope: 'stream',
+        streamId,
+      }));
+      return;
+    }
+    stream.recv.received(flowSize);
+    stream.received += data.length;
+    const endStream = (flags & Flag.END_STREAM) !== 0;
+    if (stream.expectedLength >= 0 && (stream.received > stream.expectedLength || (endStream && stream.received !== stream.expectedLength))) {
+      this.consumed(0, flowSize);
+      this.streamError(streamId, streamProtocolError(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received}+ octets of DATA (§8.1.1)`));
+      return;
+    }
+    // Padding is consumed on arrival: only the payload waits for the reader.
+    const padding = flowSize - data.length;
+    if (padding > 0) this.consumed(streamId, padding);
+    this.events.push({ type: 'data', streamId, data, flowSize: data.length, endStream });
+    if (endStream) this.remoteEnded(stream);
+  }
+
+  private startBlock(streamId: number, kind: 'headers' | 'push', endStream: boolean, promisedId: number, fragment: Uint8Array, endHeaders: boolean): void {
+    if (endHeaders) {
+      this.onHeaderBlock(streamId, kind, endStream, promisedId, fragment);
+      return;
+    }
+    this.checkBlockSize(fragment.length, streamId);
+    // Copy: the fragment is a view of a socket chunk.
+    this.continuation = { streamId, kind, endStream, promisedId, fragments: [Uint8Array.from(fragment)], size: fragment.length, frames: 0 };
+  }
+
+  private onContinuation(streamId: number, fragment: Uint8Array, endHeaders: boolean): void {
+    const cont = this.continuation;
+    if (cont === null || cont.streamId !== streamId) {
+      throw protocolError(`CONTINUATION on stream ${streamId} without a header block in progress there (§6.10)`);
+    }
+    cont.size += fragment.length;
+    cont.frames++;
+    this.checkBlockSize(cont.size, streamId);
+    if (cont.frames > this.maxContinuationFrames) {
+      throw new ProtocolError('HW_ERR_CONTINUATION_FLOOD', `More than ${this.maxContinuationFrames} CONTINUATION frames in one header block`, {
+        errorCode: ErrorCode.ENHANCE_YOUR_CALM,
+      });
+    }
+    cont.fragments.push(Uint8Array.from(fragment));
+    if (!endHeaders) return;
+    this.continuation = null;
+    this.onHeaderBlock(streamId, cont.kind, cont.endStream, cont.promisedId, Buffer.concat(cont.fragments, cont.size));
+  }
+
+  private checkBlockSize(size: number, streamId: number): void {
+    if (size > this.maxHeaderBlockSize) {
+      // The block cannot be skipped without desynchronising HPACK: the
+      // connection must go (§4.3).
+      throw new ProtocolError('HW_ERR_HEADER_BLOCK_TOO_LARGE', `Header block on stream ${streamId} exceeds ${this.maxHeaderBlockSize} octets`, {
+        errorCode: ErrorCode.ENHANCE_YOUR_CALM,
+      });
+    }
+  }
+
+  private decodeBlock(block: Uint8Array): HeaderField[] | HyperwireError {
+    try {
+      return this.codec.decode(block);
+    } catch (err) {
+      // A list over our limit is the stream's problem (the table is in step);
+      // anything else breaks the shared HPACK state: connection error (§4.3).
+      if (err instanceof HyperwireError && err.scope === 'stream') return err;
+      throw err;
+    }
+  }
+
+  private onHeaderBlock(streamId: number, kind: 'headers' | 'push', endStream: boolean, promisedId: number, block: Uint8Array): void {
+    // Decode first, always: the HPACK state must advance even for a stream
+    // we no longer care about.
+    const decoded = this.decodeBlock(block);
+    if (kind === 'push') return this.onPushBlock(streamId, promisedId, decoded);
+    const stream = this.lookup(streamId, 'HEADERS');
+    if (stream === undefined) return;
+    if (stream.state === 'half-closed-remote') {
+      this.streamError(streamId, new ProtocolError('HW_ERR_STREAM_CLOSED', `HEADERS on stream ${streamId} after END_STREAM (§5.1)`, {
+        errorCode: ErrorCode.STREAM_CLOSED,
+        scope: 'stream',
+        streamId,
+      }));
+      return;
+    }
+    if (decoded instanceof HyperwireError) {
+      this.streamError(streamId, new ProtocolError(decoded.code, decoded.message, { errorCode: ErrorCode.PROTOCOL_ERROR, scope: 'stream', streamId }));
+      return;
+    }
+    try {
+      if (!stream.responded) {
+        const head = checkResponseHead(decoded, streamId);
+        if (head.status < 200) {
+          // 1xx: informational; more HEADERS follow (§8.1). 101 is not allowed (§8.6).
+          if (endStream || head.status === 101) throw streamProtocolError(streamId, `status ${head.status} ${endStream ? 'with END_STREAM' : 'in HTTP/2'}`);
+          this.events.push({ type: 'informational', streamId, status: head.status, headers: head.fields });
+          return;
+        }
+        stream.responded = true;
+        const noBody = stream.head || head.status === 204 || head.status === 304;
+        if (!noBody) stream.expectedLength = contentLength(head.fields, streamId);
+        if (endStream && stream.expectedLength > 0) {
+          throw streamProtocolError(streamId, `content-length ${stream.expectedLength} with no DATA (§8.1.1)`);
+        }
+        stream.recv.documentSize = stream.expectedLength >= 0 ? stream.expectedLength : undefined;
+        this.events.push({ type: 'response', streamId, status: head.status, headers: head.fields, endStream });
+      } else {
+        // A second block after the final response: trailers, which must end the stream (§8.1).
+        if (!endStream) throw streamProtocolError(streamId, 'a header block after the response without END_STREAM');
+        const trailers = checkTrailers(decoded, streamId);
+        if (stream.expectedLength >= 0 && stream.received !== stream.expectedLength) {
+          throw streamProtocolError(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received} octets of DATA (§8.1.1)`);
+        }
+        this.events.push({ type: 'trailers', streamId, headers: trailers });
+      }
+    } catch (err) {
+      if (err instanceof HyperwireError && err.scope === 'stream') {
+        this.streamError(streamId, err);
+        return;
+      }
+      throw err;
+    }
+    if (endStream) this.remoteEnded(stream);
+  }
+
+  private onPushPromise(streamId: number, promisedId: number, fragment: Uint8Array, endHeaders: boolean): void {
+    if (!this.enablePush) {
+      throw protocolError('PUSH_PROMISE received with push disabled (§6.6, §8.4)');
+    }
+    if (promisedId % 2 !== 0 || promisedId <= this.lastPromisedId || this.streams.has(promisedId) || this.closed.has(promisedId)) {
+      throw protocolError(`PUSH_PROMISE promises stream ${promisedId}, which is not a new even stream id (§5.1.1, §6.6)`);
+    }
+    this.lastPromisedId = promisedId;
+    this.lastPeerStreamId = promisedId;
+    this.startBlock(streamId, 'push', false, promisedId, fragment, endHeaders);
+  }
+
+  private onPushBlock(parentId: number, promisedId: number, decoded: HeaderField[] | HyperwireError): void {
+    const parent = this.streams.get(parentId);
+    const parentOk = parent !== undefined && !parent.pushed && (parent.state === 'open' || parent.state === 'half-closed-local');
+    if (!parentOk) {
+      if (parent === undefined && this.closed.get(parentId) === true) {
+        // We reset the parent; the promise crossed our RST_STREAM. Refuse it.
+        this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: ErrorCode.CANCEL }));
+        this.rememberClosed(promisedId, true);
+        return;
+      }
+      throw protocolError(`PUSH_PROMISE on stream ${parentId}, which is not an open request stream (§8.4)`);
+    }
+    const refuse = (code: number): void => {
+      this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: code }));
+      this.rememberClosed(promisedId, true);
+    };
+    if (decoded instanceof HyperwireError) return refuse(ErrorCode.PROTOCOL_ERROR);
+    let request: PushedRequest;
+    try {
+      request = checkPushedRequest(decoded, promisedId);
+    } catch {
+      return refuse(ErrorCode.PROTOCOL_ERROR);
+    }
+    if (this.openPushes >= this.maxConcurrentPushes) return refuse(ErrorCode.REFUSED_STREAM);
+    const stream: Stream = {
+      id: promisedId,
+      state: 'reserved-remote',
+      recv: new this.windowManager(this.initialWindowSize),
+      sendWindow: 0,
+      outQueue: [],
+      outQueued: 0,
+      outEnd: true,
+      head: request.method === 'HEAD',
+      responded: false,
+      expectedLength: -1,
+      received: 0,
+      pushed: true,
+      resetByUs: false,
+      endSent: true,
+    };
+    this.streams.set(promisedId, stream);
+    this.openPushes++;
+    this.events.push({ type: 'push', parentStreamId: parentId, promisedStreamId: promisedId, request });
+  }
+
+  private onRstStream(streamId: number, errorCode: number): void {
+    const stream = this.lookup(streamId, 'RST_STREAM');
+    if (stream === undefined) return;
+    const error =
+      errorCode === ErrorCode.REFUSED_STREAM
+        ? new StreamRefusedError(`Stream ${streamId} refused by the server (REFUSED_STREAM); the request was not processed`, { errorCode, streamId })
+        : new StreamResetError(`Stream ${streamId} reset by the server with ${errorCodeName(errorCode)}`, { errorCode, streamId });
+    this.events.push({ type: 'streamError', streamId, error });
+    this.closeStream(stream);
+  }
+
+  private onSettings(entries: readonly SettingsEntry[]): void {
+    const applied = new Map<number, number>();
+    for (const [id, value] of entries) {
+      switch (id) {
+        case SettingId.ENABLE_PUSH:
+          // A server never announces push for itself (§6.5.2, §8.4).
+          if (value !== 0) throw protocolError(`SETTINGS_ENABLE_PUSH ${value} from a server`);
+          break;
+        case SettingId.INITIAL_WINDOW_SIZE: {
+          if (value > MAX_WINDOW) {
+            throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE ${value} exceeds 2^31-1 (§6.5.2)`, { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
+          }
+          // The change applies to every open stream's send window (§6.9.2).
+          const delta = value - this.peerInitialWindow;
+          this.peerInitialWindow = value;
+          for (const stream of this.streams.values()) {
+            if (stream.pushed) continue;
+            stream.sendWindow += delta;
+            if (stream.sendWindow > MAX_WINDOW) {
+              throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE pushes stream ${stream.id}'s window past 2^31-1 (§6.9.2)`, {
+                errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+              });
+            }
+          }
+          break;
+        }
+        case SettingId.MAX_FRAME_SIZE:
+          if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_FRAME_SIZE_LIMIT) {
+            throw protocolError(`SETTINGS_MAX_FRAME_SIZE ${value} is outside 16384..2^24-1 (§6.5.2)`);
+          }
+          this.peerMaxFrameSize = value;
+          break;
+        case SettingId.MAX_CONCURRENT_STREAMS:
+          this.peerMaxConcurrentStreams = value;
+          break;
+        case SettingId.HEADER_TABLE_SIZE:
+          // Our encoder may use less than the peer allows (RFC 7541 §4.2);
+          // capping bounds its memory.
+          this.codec.setEncoderMaxTableSize(Math.min(value, 65_536));
+          break;
+        case SettingId.MAX_HEADER_LIST_SIZE:
+          this.peerMaxHeaderListSize = value;
+          break;
+        default:
+          // Unknown settings are ignored (§6.5.2).
+          break;
+      }
+      applied.set(id, value);
+    }
+    this.peerSettingsSeen = true;
+    this.emitControl(encodeFrame({ type: FrameType.SETTINGS, flags: Flag.ACK, streamId: 0, ack: true, settings: [] }));
+    this.events.push({ type: 'settings', settings: applied });
+    // A larger window or more streams may unblock senders.
+    this.flushAll();
+    if (this.canOpenStream()) this.events.push({ type: 'capacity' });
+  }
+
+  private onSettingsAck(): void {
+    // Our settings are in force now: the decoder's table limit follows ours.
+    this.codec.setDecoderMaxTableSize(this.headerTableSize);
+    this.events.push({ type: 'settingsAck' });
+  }
+
+  private onGoaway(lastStreamId: number, errorCode: number, debugData: Uint8Array): void {
+    if (this.goawayReceived >= 0 && lastStreamId > this.goawayReceived) {
+      throw protocolError(`GOAWAY raised last-stream-id from ${this.goawayReceived} to ${lastStreamId} (§6.8)`);
+    }
+    this.goawayReceived = lastStreamId;
+    const debug = Uint8Array.from(debugData);
+    this.events.push({ type: 'goaway', lastStreamId, errorCode, debugData: debug });
+    // Streams we opened above last-stream-id were not processed: retryable (§6.8).
+    for (const stream of [...this.streams.values()]) {
+      if (stream.pushed || stream.id <= lastStreamId || stream.state === 'closed') continue;
+      const error = new StreamRefusedError(`Stream ${stream.id} was not processed: the server sent GOAWAY with last-stream-id ${lastStreamId}`, {
+        streamId: stream.id,
+        errorCode,
+      });
+      this.events.push({ type: 'streamError', streamId: stream.id, error });
+      this.closeStream(stream);
+    }
+  }
+
+  private onWindowUpdate(streamId: number, increment: number): void {
+    if (streamId === 0) {
+      if (increment === 0) throw protocolError('WINDOW_UPDATE with an increment of 0 on the connection (§6.9)');
+      this.connSendWindow += increment;
+      if (this.connSendWindow > MAX_WINDOW) {
+        throw new ProtocolError('HW_ERR_FLOW_CONTROL', 'WINDOW_UPDATE pushes the connection window past 2^31-1 (§6.9.1)', { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
+      }
+      this.flushAll();
+      return;
+    }
+    const stream = this.lookup(streamId, 'WINDOW_UPDATE');
+    if (stream === undefined) return;
+    if (increment === 0) {
+      this.streamError(streamId, streamProtocolError(streamId, 'WINDOW_UPDATE with an increment of 0 (§6.9)'));
+      return;
+    }
+    stream.sendWindow += increment;
+    if (stream.sendWindow > MAX_WINDOW) {
+      this.streamError(streamId, new ProtocolError('HW_ERR_FLOW_CONTROL', `WINDOW_UPDATE pushes stream ${streamId}'s window past 2^31-1 (§6.9.1)`, {
+        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+        scope: 'stream',
+        streamId,
+      }));
+      return;
+    }
+    this.flushStream(stream);
+  }
+
+  /**
+   * The stream a frame names, or undefined if the frame is to be dropped (a
+   * stream we closed). A frame on an idle stream is a connection error (§5.1).
+   */
+  private lookup(streamId: number, what: string): Stream | undefined {
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) {
+      if (stream.state === 'reserved-remote' && what === 'HEADERS') {
+        stream.state = 'half-closed-local';
+      } else if (stream.state === 'reserved-remote' && what !== 'RST_STREAM' && what !== 'WINDOW_UPDATE') {
+        throw protocolError(`${what} on reserved stream ${streamId} (§5.1)`);
+      }
+      return stream;
+    }
+    if (streamId === 0) throw protocolError(`${what} on stream 0`);
+    const known = streamId % 2 === 1 ? streamId < this.nextStreamId : streamId <= this.lastPromisedId;
+    if (!known) throw protocolError(`${what} on idle stream ${streamId} (§5.1)`);
+    const resetByUs = this.closed.get(streamId);
+    if (resetByUs === true || resetByUs === undefined) return undefined;
+    // Closed normally: the peer should know better (§5.1, "closed").
+    if (what === 'DATA' || what === 'HEADERS') {
+      throw new ProtocolError('HW_ERR_STREAM_CLOSED', `${what} on closed stream ${streamId} (§5.1)`, { errorCode: ErrorCode.STREAM_CLOSED });
+    }
+    return undefined;
+  }
+
+  // --- stream lifecycle --------------------------------------------------------
+
+  private remoteEnded(stream: Stream): void {
+    this.events.push({ type: 'streamEnd', streamId: stream.id });
+    if (stream.state === 'open') stream.state = 'half-closed-remote';
+    else this.closeStream(stream);
+  }
+
+  private localEnded(stream: Stream): void {
+    if (stream.state === 'open') stream.state = 'half-closed-local';
+    else if (stream.state === 'half-closed-remote') this.closeStream(stream);
+  }
+
+  private closeStream(stream: Stream): void {
+    if (stream.state === 'closed') return;
+    stream.state = 'closed';
+    stream.outQueue.length = 0;
+    stream.outQueued = 0;
+    this.streams.delete(stream.id);
+    this.blocked.delete(stream.id);
+    this.rememberClosed(stream.id, stream.resetByUs);
+    if (stream.pushed) {
+      this.openPushes--;
+    } else {
+      this.openLocal--;
+      if (this.canOpenStream()) this.events.push({ type: 'capacity' });
+    }
+  }
+
+  private rememberClosed(id: number, resetByUs: boolean): void {
+    this.closed.set(id, resetByUs);
+    if (this.closed.size > CLOSED_MEMORY) {
+      // Forget the oldest; late frames on them are then dropped as if reset.
+      this.closed.delete(this.closed.keys().next().value as number);
+    }
+  }
+
+  /** A stream error: RST_STREAM to the peer, a streamError event for the owner (§5.4.2). */
+  private streamError(streamId: number, error: HyperwireError): void {
+    const stream = this.streams.get(streamId);
+    this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode: error.errorCode ?? ErrorCode.PROTOCOL_ERROR }));
+    if (stream === undefined) return;
+    stream.resetByUs = true;
+    this.events.push({ type: 'streamError', streamId, error });
+    this.closeStream(stream);
+  }
+
+  /** A connection error: GOAWAY with its code, and every stream fails (§5.4.1). */
+  private connectionError(error: HyperwireError): void {
+    this.continuation = null;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.emit(goawayFrame(this.lastPeerStreamId, error.errorCode ?? ErrorCode.PROTOCOL_ERROR, error.message.slice(0, 256)));
+    }
+    this.dead = error;
+    for (const stream of [...this.streams.values()]) {
+      this.events.push({ type: 'streamError', streamId: stream.id, error });
+      this.closeStream(stream);
+    }
+    this.events.push({ type: 'connectionError', error });
+  }
+
+  // --- frames out --------------------------------------------------------------
+
+  private emit(bytes: Uint8Array): void {
+    this.output.push(bytes);
+    this.outputBytes += bytes.length;
+  }
+
+  /** Queues a reply the peer's frame asked for, within the bound (a PING or SETTINGS flood). */
+  private emitControl(bytes: Uint8Array): void {
+    if (++this.queuedControl > this.maxQueuedControlFrames) {
+      throw new ProtocolError('HW_ERR_CONTROL_FLOOD', `More than ${this.maxQueuedControlFrames} control-frame replies queued unsent`, {
+        errorCode: ErrorCode.ENHANCE_YOUR_CALM,
+      });
+    }
+    this.emit(bytes);
+  }
+
+  private emitHeaderBlock(streamId: number, block: Uint8Array, endStream: boolean): void {
+    const max = this.peerMaxFrameSize;
+    const endFlag = endStream ? Flag.END_STREAM : 0;
+    if (block.length <= max) {
+      this.emit(encodeFrame({ type: FrameType.HEADERS, flags: Flag.END_HEADERS | endFlag, streamId, padding: 0, exclusive: false, streamDependency: 0, weight: 16, headerBlockFragment: block }));
+      return;
+    }
+    this.emit(encodeFrame({ type: FrameType.HEADERS, flags: endFlag, streamId, padding: 0, exclusive: false, streamDependency: 0, weight: 16, headerBlockFragment: block.subarray(0, max) }));
+    for (let off = max; off < block.length; off += max) {
+      const end = Math.min(off + max, block.length);
+      this.emit(encodeFrame({ type: FrameType.CONTINUATION, flags: end === block.length ? Flag.END_HEADERS : 0, streamId, headerBlockFragment: block.subarray(off, end) }));
+    }
+  }
+
+  private flushAll(): void {
+    for (const id of [...this.blocked]) {
+      const stream = this.streams.get(id);
+      if (stream === undefined) this.blocked.delete(id);
+      else this.flushStream(stream);
+      if (this.connSendWindow <= 0) break;
+    }
+  }
+
+  /** Sends what the windows allow of a stream's queue, split by the peer's MAX_FRAME_SIZE. */
+  private flushStream(stream: Stream): void {
+    if (stream.state === 'closed' || stream.state === 'half-closed-local') return;
+    while (stream.outQueue.length > 0) {
+      const allowed = Math.min(stream.sendWindow, this.connSendWindow, this.peerMaxFrameSize);
+      if (allowed <= 0) {
+        this.blocked.add(stream.id);
+        return;
+      }
+      const head = stream.outQueue[0]!;
+      let chunk: Uint8Array;
+      if (head.length <= allowed) {
+        chunk = head;
+        stream.outQueue.shift();
+      } else {
+        chunk = head.subarray(0, allowed);
+        stream.outQueue[0] = head.subarray(allowed);
+      }
+      stream.outQueued -= chunk.length;
+      stream.sendWindow -= chunk.length;
+      this.connSendWindow -= chunk.length;
+      const last = stream.outQueue.length === 0 && stream.outEnd;
+      if (last) stream.endSent = true;
+      this.emit(encodeDataFrameHeader(stream.id, chunk.length, last ? Flag.END_STREAM : 0));
+      if (chunk.length > 0) this.emit(chunk);
+    }
+    this.blocked.delete(stream.id);
+    if (stream.outEnd) {
+      if (!stream.endSent) {
+        // An end with nothing left to send: an empty DATA frame carries END_STREAM.
+        this.emit(encodeDataFrameHeader(stream.id, 0, Flag.END_STREAM));
+      }
+      stream.endSent = true;
+      this.localEnded(stream);
+      return;
+    }
+    this.events.push({ type: 'writable', streamId: stream.id });
+  }
+}
+
+function windowUpdate(streamId: number, increment: number): Buffer {
+  return encodeFrame({ type: FrameType.WINDOW_UPDATE, flags: 0, streamId, windowSizeIncrement: increment });
+}
+
+function goawayFrame(lastStreamId: number, errorCode: number, debug: string): Buffer {
+  return encodeFrame({ type: FrameType.GOAWAY, flags: 0, streamId: 0, lastStreamId, errorCode, debugData: Buffer.from(debug, 'utf8') });
+}
+
+function protocolError(message: string): ProtocolError {
+  return new ProtocolError('HW_ERR_PROTOCOL', message, { errorCode: ErrorCode.PROTOCOL_ERROR });
+}
+
+function streamProtocolError(streamId: number, why: string): ProtocolError {
+  return new ProtocolError('HW_ERR_MALFORMED_RESPONSE', `Malformed response on stream ${streamId}: ${why}`, {
+    errorCode: ErrorCode.PROTOCOL_ERROR,
+    scope: 'stream',
+    streamId,
+  });
+}
+
+function asConnectionError(err: unknown): HyperwireError {
+  if (err instanceof HyperwireError) return err;
+  return new ConnectionError('HW_ERR_INTERNAL', `Internal error while processing input: ${(err as Error)?.message ?? String(err)}`, {
+    errorCode: ErrorCode.INTERNAL_ERROR,
+    cause: err,
+  });
+}
+
+function frameName(type: number): string {
+  return ['DATA', 'HEADERS', 'PRIORITY', 'RST_STREAM', 'SETTINGS', 'PUSH_PROMISE', 'PING', 'GOAWAY', 'WINDOW_UPDATE', 'CONTINUATION'][type] ?? `type 0x${type.toString(16)}`;
+}
+
+/** The response's content-length, -1 if absent; several must agree (RFC 9110 §8.6). */
+function contentLength(fields: ReadonlyArray<readonly [string, string]>, streamId: number): number {
+  let length = -1;
+  for (const [name, value] of fields) {
+    if (name !== 'content-length') continue;
+    for (const part of value.split(',')) {
+      const v = part.trim();
+      if (!/^[0-9]{1,15}$/.test(v)) throw streamProtocolError(streamId, `invalid content-length ${JSON.stringify(value)}`);
+      const n = Number(v);
+      if (length !== -1 && n !== length) throw streamProtocolError(streamId, 'conflicting content-length values');
+      length = n;
+    }
+  }
+  return length;
+}
+
+function checkRange(n: number, min: number, max: number, what: string): number {
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${what} must be an integer in ${min}..${max}, got ${n}`);
+  return n;
+}
