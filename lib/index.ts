@@ -24,3 +24,22 @@ export * from './frame/index.js';
 
 // HPACK (RFC 7541).
 export * from './hpack/index.js';
+
+// Errors of the connection layers.
+export { ConnectionError, StreamRefusedError, StreamResetError, TimeoutError, TLSError } from './common/errors.js';
+
+// Headers and bodies.
+export { HTTPHeaderMap } from './common/headers.js';
+export type { HeadersInit } from './common/headers.js';
+export type { RequestBody } from './common/body.js';
+
+// HTTP/2.
+export { HTTP20Connection, channels } from './http2/connection.js';
+export type { HTTP20ConnectionOptions, RequestOptions, Timeouts } from './http2/connection.js';
+export { HTTP20Response } from './http2/response.js';
+export type { ReadOptions } from './http2/response.js';
+export { HTTP20Push } from './http2/push.js';
+export { ClientSession } from './http2/session.js';
+export type { SessionEvent, SessionOptions, StreamState } from './http2/session.js';
+export { BaseFlowControlManager, FlowControlManager } from './http2/window.js';
+export type { WindowManagerClass } from './http2/window.js';

@@ -1,0 +1,104 @@
+/**
+ * The received body of one response, between the connection (which pushes
+ * chunks as they arrive) and the reader (which pulls them). Handing a chunk
+ * to the reader is what counts as consuming it, so flow-control window goes
+ * back to the peer only as the application reads.
+ */
+
+import { TimeoutError, type HyperwireError } from './errors.js';
+
+export class BodyQueue implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private error: HyperwireError | null = null;
+  private waiter: { resolve: (c: Uint8Array | null) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined } | null = null;
+  /** Octets buffered, not yet read. */
+  buffered = 0;
+
+  /**
+   * @param onConsumed called with each chunk's length as the reader takes it.
+   * @param readTimeout ms a `next()` may wait for data; 0 for no limit.
+   */
+  constructor(
+    private readonly onConsumed: (n: number) => void,
+    private readonly readTimeout = 0,
+  ) {}
+
+  /** Whether the body has ended and everything was read. */
+  get done(): boolean {
+    return this.ended && this.chunks.length === 0;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.ended || this.error !== null) return;
+    if (this.waiter !== null) {
+      const w = this.waiter;
+      this.waiter = null;
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      this.onConsumed(chunk.length);
+      w.resolve(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  end(): void {
+    if (this.ended || this.error !== null) return;
+    this.ended = true;
+    if (this.waiter !== null && this.chunks.length === 0) {
+      const w = this.waiter;
+      this.waiter = null;
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.resolve(null);
+    }
+  }
+
+  /** Fails the body: the next read rejects (after what was buffered, unless `discard`). */
+  fail(error: HyperwireError, discard = false): void {
+    if (this.ended && this.chunks.length === 0) return;
+    if (this.error !== null) return;
+    this.error = error;
+    if (discard) {
+      this.chunks.length = 0;
+      this.buffered = 0;
+    }
+    if (this.waiter !== null) {
+      const w = this.waiter;
+      this.waiter = null;
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.reject(error);
+    }
+  }
+
+  /** The next chunk, or null at the end. */
+  next(): Promise<Uint8Array | null> {
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) {
+      this.buffered -= chunk.length;
+      this.onConsumed(chunk.length);
+      return Promise.resolve(chunk);
+    }
+    if (this.error !== null) return Promise.reject(this.error);
+    if (this.ended) return Promise.resolve(null);
+    if (this.waiter !== null) return Promise.reject(new Error('Concurrent reads of one response body'));
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (this.readTimeout > 0) {
+        timer = setTimeout(() => {
+          this.waiter = null;
+          reject(new TimeoutError(`No response data for ${this.readTimeout} ms`));
+        }, this.readTimeout);
+      }
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const chunk = await this.next();
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+}

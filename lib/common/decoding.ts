@@ -1,0 +1,46 @@
+/**
+ * Content decoding of response bodies: gzip, deflate and br (RFC 9110 §8.4).
+ */
+
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+
+/** Whether hyperwire can decode this content-coding. */
+export function isDecodable(encoding: string | undefined): boolean {
+  const e = encoding?.trim().toLowerCase();
+  return e === 'gzip' || e === 'x-gzip' || e === 'deflate' || e === 'br';
+}
+
+/**
+ * Decodes a stream of encoded chunks. `deflate` accepts both the zlib
+ * wrapping RFC 9110 names and the raw form some servers send.
+ */
+export async function* decodeChunks(source: AsyncIterable<Uint8Array>, encoding: string): AsyncGenerator<Buffer> {
+  const e = encoding.trim().toLowerCase();
+  let decoder: zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
+  let iterator: AsyncIterator<Uint8Array> = source[Symbol.asyncIterator]();
+  if (e === 'gzip' || e === 'x-gzip') {
+    decoder = zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } else if (e === 'br') {
+    decoder = zlib.createBrotliDecompress();
+  } else {
+    // Look at the first octet: a zlib header has 0x8 in the low nibble of CMF.
+    const first = await iterator.next();
+    const head = first.done ? undefined : first.value;
+    const zlibWrapped = head !== undefined && head.length > 0 && (head[0]! & 0x0f) === 0x08;
+    decoder = zlibWrapped ? zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH }) : zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const rest = iterator;
+    iterator = (async function* () {
+      if (head !== undefined) yield head;
+      for (;;) {
+        const r = await rest.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    })();
+  }
+  const input = Readable.from({ [Symbol.asyncIterator]: () => iterator });
+  input.on('error', (err) => decoder.destroy(err));
+  input.pipe(decoder);
+  for await (const chunk of decoder) yield chunk as Buffer;
+}

@@ -1,0 +1,750 @@
+/**
+ * HTTP20Connection: the Promise API and socket I/O over the sans-IO
+ * {@link ClientSession}. Requests return stream IDs; responses are fetched
+ * by ID in any order; pushed responses are consumed with getPushes().
+ */
+
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { debuglog } from 'node:util';
+import { BodyQueue } from '../common/body-queue.js';
+import { normaliseBody, type RequestBody } from '../common/body.js';
+import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
+import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
+import type { HeaderCodecFactory } from '../hpack/header-codec.js';
+import type { HeaderInput } from '../hpack/encoder.js';
+import { requestHeaderList } from './header-rules.js';
+import { HTTP20Push } from './push.js';
+import { HTTP20Response } from './response.js';
+import { ClientSession, type SessionEvent, type SessionOptions } from './session.js';
+import type { WindowManagerClass } from './window.js';
+
+const debug = debuglog('hyperwire');
+
+/** diagnostics_channel names published by the connection. */
+export const channels = {
+  requestStart: diagnosticsChannel.channel('hyperwire:request:start'),
+  responseHeaders: diagnosticsChannel.channel('hyperwire:response:headers'),
+  requestEnd: diagnosticsChannel.channel('hyperwire:request:end'),
+  requestError: diagnosticsChannel.channel('hyperwire:request:error'),
+} as const;
+
+/** Timeouts in milliseconds; 0 or undefined means none. */
+export interface Timeouts {
+  /** Connecting, TLS handshake included. */
+  connect?: number;
+  /** Each wait for response data (headers or body) while nothing arrives. */
+  read?: number;
+}
+
+/** Options of {@link HTTP20Connection}. */
+export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowManager' | 'headerCodec' | 'enablePush'> {
+  /** The port; default from the authority, else 443 (secure) or 80. */
+  port?: number;
+  /** TLS (h2) or cleartext with prior knowledge (h2c). Default: true unless port 80. */
+  secure?: boolean;
+  /** Accept server push. Default false. */
+  enablePush?: boolean;
+  /** Window manager class, instantiated for the connection and per stream. */
+  windowManager?: WindowManagerClass;
+  /** Header compression backend (default: built-in HPACK). */
+  headerCodec?: HeaderCodecFactory;
+  /** Extra TLS options (ca, cert, key, rejectUnauthorized, ...), e.g. from initContext(). */
+  tls?: tls.ConnectionOptions;
+  /** Timeouts: one number for both, or per phase. */
+  timeout?: number | Timeouts;
+  /** Socket read buffer size (readableHighWaterMark). Default 64 KiB. */
+  networkBufferSize?: number;
+  /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
+  socket?: net.Socket;
+}
+
+/** Options of a request. */
+export interface RequestOptions {
+  headers?: HeadersInit;
+  body?: RequestBody;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+  settled: boolean;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const d: Deferred<T> = {
+    promise: new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    }),
+    resolve: (v) => {
+      if (d.settled) return;
+      d.settled = true;
+      resolve(v);
+    },
+    reject: (e) => {
+      if (d.settled) return;
+      d.settled = true;
+      reject(e);
+    },
+    settled: false,
+  };
+  // Nobody may ever ask for this result; its failure must not become an
+  // unhandled rejection. Callers who await it still see the error.
+  d.promise.catch(() => {});
+  return d;
+}
+
+/** Per-stream bookkeeping of the connection. */
+interface StreamRecord {
+  id: number;
+  response: Deferred<HTTP20Response>;
+  body: BodyQueue;
+  trailers: HTTPHeaderMap | null;
+  ended: boolean;
+  failed: HyperwireError | null;
+  pushed: boolean;
+  /** Pushes promised on this stream not yet handed out by getPushes(). */
+  pushes: HTTP20Push[];
+  writable: (() => void) | null;
+  method: string;
+  path: string;
+}
+
+interface QueuedRequest {
+  headers: HeaderInput[];
+  endStream: boolean;
+  id: Deferred<number>;
+  start: (id: number) => void;
+}
+
+/**
+ * One HTTP/2 connection. It connects on the first request; requests are
+ * multiplexed and each returns its stream ID; responses are fetched by ID
+ * in any order.
+ */
+export class HTTP20Connection {
+  /** The host connected to. */
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  private readonly options: HTTP20ConnectionOptions;
+  private readonly session: ClientSession;
+  private readonly connectTimeout: number;
+  private readonly readTimeout: number;
+  private socket: net.Socket | null = null;
+  private connecting: Promise<void> | null = null;
+  private failure: HyperwireError | null = null;
+  private closing = false;
+  private readonly streams = new Map<number, StreamRecord>();
+  /** Request streams whose response nobody has asked for yet, oldest first. */
+  private readonly outstanding: number[] = [];
+  private readonly queue: QueuedRequest[] = [];
+  private readonly pings: Array<{ data: Uint8Array; done: Deferred<void> }> = [];
+  private readonly pushWaiters = new Set<() => void>();
+  private readonly idleWaiters = new Set<() => void>();
+  private writeWaiter: (() => void) | null = null;
+
+  /**
+   * @param authority `host`, `host:port` or `[v6]:port`.
+   */
+  constructor(authority: string, options: HTTP20ConnectionOptions = {}) {
+    const { host, port } = splitAuthority(authority);
+    this.host = host;
+    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
+    this.secure = options.secure ?? this.port !== 80;
+    this.options = options;
+    const t = options.timeout;
+    this.connectTimeout = typeof t === 'number' ? t : (t?.connect ?? 0);
+    this.readTimeout = typeof t === 'number' ? t : (t?.read ?? 0);
+    const sessionOptions: SessionOptions = { ...options, enablePush: options.enablePush ?? false };
+    if (options.windowManager !== undefined) sessionOptions.windowManager = options.windowManager;
+    if (options.headerCodec !== undefined) sessionOptions.headerCodec = options.headerCodec;
+    this.session = new ClientSession(sessionOptions);
+  }
+
+  /** The value of :authority for requests. */
+  get authority(): string {
+    const defaultPort = this.secure ? 443 : 80;
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return this.port === defaultPort ? host : `${host}:${this.port}`;
+  }
+
+  /** Connects now (requests do this on their own). */
+  connect(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.connecting === null) {
+      this.connecting = this.dial();
+      this.connecting.catch(() => {});
+    }
+    return this.connecting;
+  }
+
+  /**
+   * Sends a request; resolves to its stream ID once its HEADERS are queued
+   * (when the server's MAX_CONCURRENT_STREAMS allows). A body is sent in the
+   * background, with backpressure; a failure there fails the response.
+   *
+   * @throws TypeError for an illegal method, path, header name or value,
+   *   before anything is sent.
+   */
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<number> {
+    const body = normaliseBody(options.body);
+    const headers = requestHeaderList({
+      method,
+      scheme: this.secure ? 'https' : 'http',
+      authority: this.authority,
+      path: url,
+      headers: options.headers,
+    });
+    if (body !== null && body.length !== undefined && !headers.some((h) => h[0] === 'content-length')) {
+      headers.push(['content-length', String(body.length)]);
+    }
+    await this.connect();
+    const id = await this.enqueue(headers, body === null, (streamId) => {
+      if (body !== null) void this.sendBody(streamId, body.bytes, body.stream);
+    });
+    const record = this.streams.get(id);
+    if (record !== undefined) {
+      record.method = method;
+      record.path = url;
+    }
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
+    return id;
+  }
+
+  // hyper's low-level calls: putRequest, putHeader, endHeaders, send.
+  private readonly building = new Map<number, { method: string; path: string; headers: Array<[string, string]>; ended: boolean; id: Deferred<number> }>();
+  private nextBuildId = 1;
+
+  /**
+   * Starts a request without sending it; returns the stream ID it will have.
+   * Requests started this way are sent in the order they were started.
+   */
+  putRequest(method: string, path: string): number {
+    const provisional = this.nextBuildId;
+    this.nextBuildId += 2;
+    this.building.set(provisional, { method, path, headers: [], ended: false, id: deferred<number>() });
+    return provisional;
+  }
+
+  /** Adds a header to a request started with {@link putRequest}. */
+  putHeader(name: string, value: string, streamId: number): void {
+    const b = this.building.get(streamId);
+    if (b === undefined || b.ended) throw new Error(`No request being built with stream ID ${streamId}`);
+    b.headers.push([name, value]);
+  }
+
+  /**
+   * Sends the headers of a request started with {@link putRequest}; with
+   * `final`, the request has no body. Returns the stream ID.
+   */
+  async endHeaders(streamId: number, options: { final?: boolean; body?: Uint8Array | string } = {}): Promise<number> {
+    const b = this.building.get(streamId);
+    if (b === undefined || b.ended) throw new Error(`No request being built with stream ID ${streamId}`);
+    b.ended = true;
+    const body = options.body;
+    const final = options.final ?? false;
+    const headers = requestHeaderList({ method: b.method, scheme: this.secure ? 'https' : 'http', authority: this.authority, path: b.path, headers: b.headers });
+    await this.connect();
+    // Streams must open in increasing order: wait for the ones built before.
+    for (const [id, other] of this.building) {
+      if (id >= streamId) break;
+      await other.id.promise.catch(() => {});
+    }
+    try {
+      const id = await this.enqueue(headers, final && (body === undefined || body.length === 0), (sid) => {
+        if (body !== undefined && body.length > 0) {
+          const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+          this.session.sendData(sid, bytes, final);
+          this.flush();
+        }
+      });
+      b.id.resolve(id);
+      return id;
+    } catch (err) {
+      b.id.reject(err as Error);
+      throw err;
+    } finally {
+      this.building.delete(streamId);
+    }
+  }
+
+  /** Sends body data on a request whose headers went without `final`. */
+  async send(data: Uint8Array | string, final: boolean, streamId: number): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const record = this.streams.get(streamId);
+    if (record === undefined) throw new ConnectionError('HW_ERR_STREAM_CLOSED', `Stream ${streamId} is not open`, { scope: 'stream', streamId });
+    this.session.sendData(streamId, bytes, final);
+    this.flush();
+    await this.waitWritable(record);
+  }
+
+  /**
+   * The response of a stream: with no ID, of the oldest request whose
+   * response has not been asked for yet. Resolves when the final response
+   * headers arrive (1xx are skipped).
+   */
+  getResponse(streamId?: number): Promise<HTTP20Response> {
+    if (streamId === undefined) {
+      const oldest = this.outstanding.shift();
+      if (oldest === undefined) return Promise.reject(new Error('No outstanding request to get a response for'));
+      streamId = oldest;
+    } else {
+      const i = this.outstanding.indexOf(streamId);
+      if (i >= 0) this.outstanding.splice(i, 1);
+    }
+    const record = this.streams.get(streamId);
+    if (record === undefined) return Promise.reject(new Error(`No stream ${streamId} on this connection`));
+    return this.withReadTimeout(record.response.promise, `response headers on stream ${streamId}`);
+  }
+
+  /**
+   * Pushed responses. With `streamId`, only those promised on that stream;
+   * without, those on any stream. Yields what has been promised so far; with
+   * `captureAll`, also waits for more until the stream (or, without
+   * `streamId`, every open stream) has ended. Each push is yielded once.
+   */
+  async *getPushes(options: { streamId?: number; captureAll?: boolean } = {}): AsyncGenerator<HTTP20Push> {
+    const { streamId, captureAll = false } = options;
+    for (;;) {
+      let yielded = false;
+      for (const record of this.streams.values()) {
+        if (streamId !== undefined && record.id !== streamId) continue;
+        while (record.pushes.length > 0) {
+          yielded = true;
+          yield record.pushes.shift()!;
+        }
+      }
+      if (!captureAll || yielded) {
+        if (!captureAll) return;
+        continue;
+      }
+      const waiting = streamId !== undefined ? this.streams.get(streamId) : undefined;
+      const stillOpen =
+        streamId !== undefined
+          ? waiting !== undefined && !waiting.ended && waiting.failed === null
+          : [...this.streams.values()].some((r) => !r.pushed && !r.ended && r.failed === null);
+      if (!stillOpen || this.failure !== null) return;
+      await new Promise<void>((resolve) => this.pushWaiters.add(resolve));
+    }
+  }
+
+  /** Sends a PING; resolves with the round trip in ms when the ACK arrives. */
+  async ping(data: Uint8Array = new Uint8Array(8)): Promise<number> {
+    await this.connect();
+    const done = deferred<void>();
+    const copy = Uint8Array.from(data);
+    this.session.ping(copy);
+    this.pings.push({ data: copy, done });
+    const start = performance.now();
+    this.flush();
+    await this.withReadTimeout(done.promise, 'PING ACK');
+    return performance.now() - start;
+  }
+
+  /**
+   * Closes the connection. Without an error code (or NO_ERROR) it is
+   * graceful: GOAWAY, then wait for the streams in flight to finish. With an
+   * error code, it is immediate.
+   */
+  async close(errorCode: number = ErrorCode.NO_ERROR): Promise<void> {
+    if (this.socket === null) {
+      this.failure ??= new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed');
+      return;
+    }
+    if (this.closing && errorCode === ErrorCode.NO_ERROR) return this.waitIdle();
+    this.closing = true;
+    this.session.goaway(errorCode);
+    this.flush();
+    if (errorCode === ErrorCode.NO_ERROR) {
+      this.failQueued(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closing: request not sent'));
+      await this.waitIdle();
+    }
+    this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `Connection closed${errorCode ? ` with ${errorCodeName(errorCode)}` : ''}`, { errorCode }));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  private async dial(): Promise<void> {
+    const socket = this.options.socket ?? this.openSocket();
+    this.socket = socket;
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (err?: Error): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        socket.off('error', onError);
+        socket.off(this.secure ? 'secureConnect' : 'connect', onConnect);
+        if (err !== undefined) reject(err);
+        else resolve();
+      };
+      const onError = (err: Error): void => done(new ConnectionError('HW_ERR_CONNECT', `Connecting to ${this.host}:${this.port} failed: ${err.message}`, { cause: err }));
+      const onConnect = (): void => done();
+      const ready = this.options.socket !== undefined || (this.secure ? (socket as tls.TLSSocket).alpnProtocol !== undefined && !socket.connecting : !socket.connecting);
+      if (ready && this.options.socket !== undefined) return resolve();
+      socket.once('error', onError);
+      socket.once(this.secure ? 'secureConnect' : 'connect', onConnect);
+      if (this.connectTimeout > 0) {
+        timer = setTimeout(() => {
+          socket.destroy();
+          done(new TimeoutError(`Connecting to ${this.host}:${this.port} took longer than ${this.connectTimeout} ms`));
+        }, this.connectTimeout);
+      }
+    }).catch((err: HyperwireError) => {
+      this.failure = err;
+      throw err;
+    });
+    if (this.secure) {
+      const alpn = (socket as tls.TLSSocket).alpnProtocol;
+      if (alpn !== 'h2') {
+        const err = new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} did not select h2 by ALPN (got ${alpn === false || alpn === undefined || alpn === null ? 'nothing' : alpn})`);
+        this.failure = err;
+        socket.destroy();
+        throw err;
+      }
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.shutdown(new ConnectionError('HW_ERR_SOCKET', `Socket error: ${err.message}`, { cause: err })));
+    socket.on('close', () => this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection was closed by the peer')));
+    socket.on('drain', () => {
+      const w = this.writeWaiter;
+      this.writeWaiter = null;
+      w?.();
+    });
+    this.session.start();
+    this.flush();
+    debug('connected to %s:%d (%s)', this.host, this.port, this.secure ? 'h2' : 'h2c');
+  }
+
+  private openSocket(): net.Socket {
+    const highWaterMark = this.options.networkBufferSize ?? 65_536;
+    if (!this.secure) return net.connect({ host: this.host, port: this.port, readableHighWaterMark: highWaterMark } as net.NetConnectOpts);
+    return tls.connect({
+      servername: net.isIP(this.host) === 0 ? this.host : undefined,
+      minVersion: 'TLSv1.2',
+      ...this.options.tls,
+      host: this.host,
+      port: this.port,
+      ALPNProtocols: ['h2'],
+      highWaterMark,
+    } as tls.ConnectionOptions);
+  }
+
+  private onData(chunk: Buffer): void {
+    const events = this.session.receive(chunk);
+    this.dispatch(events);
+    this.flush();
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    const out = this.session.takeOutput();
+    if (socket === null || out.length === 0 || socket.destroyed) return;
+    if (out.length === 1) {
+      socket.write(out[0]!);
+    } else {
+      socket.cork();
+      for (const b of out) socket.write(b);
+      socket.uncork();
+    }
+    this.dispatch(this.session.takeEvents());
+  }
+
+  private dispatch(events: SessionEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'response': {
+          const record = this.streams.get(event.streamId);
+          if (record === undefined) break;
+          const response = new HTTP20Response({
+            streamId: event.streamId,
+            status: event.status,
+            headers: event.headers,
+            body: record.body,
+            trailers: () => record.trailers,
+            close: () => this.closeStream(record),
+          });
+          if (event.endStream) record.body.end();
+          if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: event.streamId, status: event.status });
+          debug('stream %d: response %d', event.streamId, event.status);
+          record.response.resolve(response);
+          break;
+        }
+        case 'informational':
+          debug('stream %d: informational %d', event.streamId, event.status);
+          break;
+        case 'data':
+          this.streams.get(event.streamId)?.body.push(event.data);
+          break;
+        case 'trailers': {
+          const record = this.streams.get(event.streamId);
+          if (record !== undefined) record.trailers = new HTTPHeaderMap(event.headers);
+          break;
+        }
+        case 'streamEnd': {
+          const record = this.streams.get(event.streamId);
+          if (record === undefined) break;
+          record.ended = true;
+          record.body.end();
+          if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: event.streamId });
+          this.wakePushWaiters();
+          this.maybeIdle();
+          break;
+        }
+        case 'streamError': {
+          const record = this.streams.get(event.streamId);
+          if (record === undefined) break;
+          record.failed = event.error;
+          record.response.reject(event.error);
+          record.body.fail(event.error);
+          record.writable?.();
+          if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: event.streamId, error: event.error });
+          debug('stream %d: %s', event.streamId, event.error.message);
+          this.wakePushWaiters();
+          this.maybeIdle();
+          break;
+        }
+        case 'push': {
+          const parent = this.streams.get(event.parentStreamId);
+          const record = this.track(event.promisedStreamId, true, event.request.method, event.request.path);
+          const push = new HTTP20Push({
+            parentStreamId: event.parentStreamId,
+            promisedStreamId: event.promisedStreamId,
+            request: event.request,
+            response: () => this.withReadTimeout(record.response.promise, `pushed response on stream ${event.promisedStreamId}`),
+            cancel: () => this.closeStream(record),
+          });
+          parent?.pushes.push(push);
+          debug('stream %d: push promised on stream %d for %s', event.parentStreamId, event.promisedStreamId, event.request.path);
+          this.wakePushWaiters();
+          break;
+        }
+        case 'pingAck': {
+          const i = this.pings.findIndex((p) => Buffer.compare(p.data, event.data) === 0);
+          if (i >= 0) this.pings.splice(i, 1)[0]!.done.resolve();
+          break;
+        }
+        case 'goaway':
+          debug('GOAWAY: last stream %d, %s', event.lastStreamId, errorCodeName(event.errorCode));
+          this.closing = true;
+          this.failQueued(new ConnectionError('HW_ERR_GOAWAY', `The server sent GOAWAY (${errorCodeName(event.errorCode)}): request not sent`, { errorCode: event.errorCode }));
+          this.maybeIdle();
+          break;
+        case 'writable':
+          this.streams.get(event.streamId)?.writable?.();
+          break;
+        case 'capacity':
+          this.pump();
+          break;
+        case 'connectionError':
+          this.shutdown(event.error);
+          break;
+        case 'settings':
+        case 'settingsAck':
+          break;
+      }
+    }
+  }
+
+  private track(id: number, pushed: boolean, method: string, path: string): StreamRecord {
+    const record: StreamRecord = {
+      id,
+      response: deferred<HTTP20Response>(),
+      body: new BodyQueue((n) => {
+        this.session.consumed(id, n);
+        this.flush();
+      }, this.readTimeout),
+      trailers: null,
+      ended: false,
+      failed: null,
+      pushed,
+      pushes: [],
+      writable: null,
+      method,
+      path,
+    };
+    this.streams.set(id, record);
+    return record;
+  }
+
+  private enqueue(headers: HeaderInput[], endStream: boolean, start: (id: number) => void): Promise<number> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests'));
+    const id = deferred<number>();
+    this.queue.push({ headers, endStream, id, start });
+    this.pump();
+    return id.promise;
+  }
+
+  /** Opens queued requests while the server's stream limit allows, in order. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.session.canOpenStream()) {
+      const q = this.queue.shift()!;
+      let id: number;
+      try {
+        id = this.session.openStream(q.headers, q.endStream);
+      } catch (err) {
+        q.id.reject(err as Error);
+        continue;
+      }
+      this.track(id, false, '', '');
+      this.outstanding.push(id);
+      q.id.resolve(id);
+      q.start(id);
+    }
+    this.flush();
+  }
+
+  private async sendBody(streamId: number, bytes: Uint8Array | undefined, stream: AsyncIterable<Uint8Array> | undefined): Promise<void> {
+    const record = this.streams.get(streamId);
+    if (record === undefined) return;
+    try {
+      if (bytes !== undefined) {
+        this.session.sendData(streamId, bytes, true);
+        this.flush();
+        return;
+      }
+      for await (const chunk of stream!) {
+        if (record.failed !== null || this.failure !== null) return;
+        this.session.sendData(streamId, chunk, false);
+        this.flush();
+        await this.waitWritable(record);
+      }
+      if (record.failed !== null || this.failure !== null) return;
+      this.session.sendData(streamId, new Uint8Array(0), true);
+      this.flush();
+    } catch (err) {
+      if (record.failed !== null || this.failure !== null) return;
+      // The body source failed: the request cannot complete.
+      const error = err instanceof HyperwireError ? err : new ConnectionError('HW_ERR_REQUEST_BODY', `Reading the request body failed: ${(err as Error)?.message}`, { scope: 'stream', streamId, cause: err });
+      record.failed = error;
+      record.response.reject(error);
+      record.body.fail(error);
+      this.session.resetStream(streamId, ErrorCode.CANCEL);
+      this.flush();
+    }
+  }
+
+  /** Waits until the stream's queued data has gone out and the socket can take more. */
+  private async waitWritable(record: StreamRecord): Promise<void> {
+    while (record.failed === null && this.failure === null && this.session.queuedData(record.id) > 0) {
+      await new Promise<void>((resolve) => {
+        record.writable = resolve;
+      });
+      record.writable = null;
+    }
+    const socket = this.socket;
+    if (socket !== null && socket.writableNeedDrain && this.failure === null) {
+      await new Promise<void>((resolve) => {
+        this.writeWaiter = resolve;
+      });
+    }
+  }
+
+  private closeStream(record: StreamRecord): void {
+    if (!record.ended && record.failed === null) {
+      this.session.resetStream(record.id, ErrorCode.CANCEL);
+      const error = new ConnectionError('HW_ERR_STREAM_CANCELLED', `Stream ${record.id} was closed by the application`, { scope: 'stream', streamId: record.id, errorCode: ErrorCode.CANCEL });
+      record.failed = error;
+      record.response.reject(error);
+      record.body.fail(error, true);
+      this.flush();
+      this.maybeIdle();
+    }
+    // Forget finished streams whose response was handed out, to bound memory.
+    this.streams.delete(record.id);
+  }
+
+  private withReadTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    if (this.readTimeout <= 0) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`)), this.readTimeout);
+      promise.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e as Error);
+        },
+      );
+    });
+  }
+
+  private wakePushWaiters(): void {
+    const waiters = [...this.pushWaiters];
+    this.pushWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  private failQueued(error: HyperwireError): void {
+    for (const q of this.queue.splice(0)) q.id.reject(error);
+  }
+
+  private waitIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.session.openStreams === 0 || this.failure !== null;
+  }
+
+  private maybeIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = [...this.idleWaiters];
+    this.idleWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /** Ends the connection: every outstanding call fails with `error`. */
+  private shutdown(error: HyperwireError): void {
+    if (this.failure === null) this.failure = error;
+    const events = this.session.terminate(error);
+    this.failQueued(error);
+    this.dispatch(events);
+    for (const record of this.streams.values()) {
+      record.failed ??= error;
+      record.response.reject(error);
+      record.body.fail(error);
+      record.writable?.();
+    }
+    for (const p of this.pings.splice(0)) p.done.reject(error);
+    this.wakePushWaiters();
+    const w = this.writeWaiter;
+    this.writeWaiter = null;
+    w?.();
+    const socket = this.socket;
+    if (socket !== null && !socket.destroyed) {
+      const rest = this.session.takeOutput();
+      for (const b of rest) socket.write(b);
+      socket.end();
+      socket.destroySoon();
+    }
+    const waiters = [...this.idleWaiters];
+    this.idleWaiters.clear();
+    for (const i of waiters) i();
+  }
+}
+
+/** Splits `host`, `host:port` or `[v6]:port`. */
+export function splitAuthority(authority: string): { host: string; port: number | undefined } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority) ?? /^([^:]+)(?::(\d+))?$/.exec(authority);
+  if (m === null) {
+    if (net.isIPv6(authority)) return { host: authority, port: undefined };
+    throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
+  }
+  const port = m[2] === undefined ? undefined : Number(m[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new RangeError(`Invalid port in ${authority}`);
+  return { host: m[1]!, port };
+}

@@ -1,0 +1,139 @@
+/**
+ * HTTP20Response: one response, read by stream ID from an HTTP20Connection.
+ */
+
+import type { BodyQueue } from '../common/body-queue.js';
+import { decodeChunks, isDecodable } from '../common/decoding.js';
+import { HTTPHeaderMap } from '../common/headers.js';
+
+/** Options of the body readers. */
+export interface ReadOptions {
+  /** Decode gzip, deflate and br transparently. Default true. */
+  decodeContent?: boolean;
+}
+
+/** @internal What the connection gives a response. */
+export interface ResponseInit {
+  streamId: number;
+  status: number;
+  headers: Array<[string, string]>;
+  body: BodyQueue;
+  trailers: () => HTTPHeaderMap | null;
+  close: () => void;
+}
+
+/**
+ * A response on an HTTP/2 stream. The body is read with {@link read} or
+ * {@link readChunked}; the stream's flow-control window is given back as it
+ * is read, so a response nobody reads holds back its sender.
+ */
+export class HTTP20Response {
+  /** The stream this response arrived on. */
+  readonly streamId: number;
+  /** The status code. */
+  readonly status: number;
+  /** HTTP/2 has no reason phrase: always ''. */
+  readonly reason = '';
+  /** The response header fields. */
+  readonly headers: HTTPHeaderMap;
+  private readonly body: BodyQueue;
+  private readonly getTrailers: () => HTTPHeaderMap | null;
+  private readonly onClose: () => void;
+  private source: AsyncIterator<Uint8Array> | null = null;
+  private decoded: boolean | null = null;
+  private leftover: Uint8Array | null = null;
+  private closed = false;
+
+  /** @internal */
+  constructor(init: ResponseInit) {
+    this.streamId = init.streamId;
+    this.status = init.status;
+    this.headers = new HTTPHeaderMap(init.headers);
+    this.body = init.body;
+    this.getTrailers = init.trailers;
+    this.onClose = init.close;
+  }
+
+  /** Trailer fields, once the body has been read to the end (null if none came). */
+  get trailers(): HTTPHeaderMap | null {
+    return this.getTrailers();
+  }
+
+  /**
+   * Reads the body: all of what is left, or up to `amt` octets (fewer only
+   * at the end). An empty Buffer means the end.
+   */
+  async read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
+    const source = this.iterator(options);
+    if (amt === undefined) {
+      const parts: Uint8Array[] = [];
+      if (this.leftover !== null) parts.push(this.leftover);
+      this.leftover = null;
+      for (;;) {
+        const r = await source.next();
+        if (r.done === true) break;
+        parts.push(r.value);
+      }
+      return Buffer.concat(parts);
+    }
+    if (!Number.isInteger(amt) || amt < 0) throw new RangeError('amt must be a non-negative integer');
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    while (have < amt) {
+      let chunk = this.leftover;
+      this.leftover = null;
+      if (chunk === null) {
+        const r = await source.next();
+        if (r.done === true) break;
+        chunk = r.value;
+      }
+      const want = amt - have;
+      if (chunk.length > want) {
+        this.leftover = chunk.subarray(want);
+        chunk = chunk.subarray(0, want);
+      }
+      parts.push(chunk);
+      have += chunk.length;
+    }
+    return Buffer.concat(parts, have);
+  }
+
+  /** The body as it arrives, chunk by chunk. */
+  async *readChunked(options: ReadOptions = {}): AsyncGenerator<Buffer> {
+    const source = this.iterator(options);
+    if (this.leftover !== null) {
+      const l = this.leftover;
+      this.leftover = null;
+      yield Buffer.from(l.buffer, l.byteOffset, l.length);
+    }
+    for (;;) {
+      const r = await source.next();
+      if (r.done === true) return;
+      yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length);
+    }
+  }
+
+  /**
+   * Done with the response: if its stream is unfinished, it is reset with
+   * CANCEL so the server stops sending.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  private iterator(options: ReadOptions): AsyncIterator<Uint8Array> {
+    const decode = options.decodeContent ?? true;
+    if (this.source !== null) {
+      if (decode !== this.decoded) throw new Error('decodeContent cannot change once the body is being read');
+      return this.source;
+    }
+    this.decoded = decode;
+    const encoding = this.headers.first('content-encoding');
+    const raw = this.body;
+    this.source =
+      decode && encoding !== undefined && isDecodable(encoding) ? decodeChunks(raw, encoding)[Symbol.asyncIterator]() : raw[Symbol.asyncIterator]();
+    return this.source;
+  }
+}
