@@ -12,6 +12,8 @@ import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
+import { FrameType, frameTypeName } from '../frame/constants.js';
+import type { Frame } from '../frame/types.js';
 import type { HeaderCodecFactory } from '../hpack/header-codec.js';
 import type { HeaderInput } from '../hpack/encoder.js';
 import { requestHeaderList } from './header-rules.js';
@@ -56,6 +58,8 @@ export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowMan
   timeout?: number | Timeouts;
   /** Socket read buffer size (readableHighWaterMark). Default 64 KiB. */
   networkBufferSize?: number;
+  /** How long a graceful close() waits for streams in flight, in ms. Default: the read timeout, else 5000. */
+  closeTimeout?: number;
   /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
   socket?: net.Socket;
 }
@@ -162,6 +166,7 @@ export class HTTP20Connection {
     this.connectTimeout = typeof t === 'number' ? t : (t?.connect ?? 0);
     this.readTimeout = typeof t === 'number' ? t : (t?.read ?? 0);
     const sessionOptions: SessionOptions = { ...options, enablePush: options.enablePush ?? false };
+    if (debug.enabled) sessionOptions.onFrame = (frame) => debug('frame in: %s', describeFrame(frame));
     if (options.windowManager !== undefined) sessionOptions.windowManager = options.windowManager;
     if (options.headerCodec !== undefined) sessionOptions.headerCodec = options.headerCodec;
     this.session = new ClientSession(sessionOptions);
@@ -357,15 +362,27 @@ export class HTTP20Connection {
       this.failure ??= new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed');
       return;
     }
-    if (this.closing && errorCode === ErrorCode.NO_ERROR) return this.waitIdle();
     this.closing = true;
     this.session.goaway(errorCode);
     this.flush();
     if (errorCode === ErrorCode.NO_ERROR) {
       this.failQueued(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closing: request not sent'));
-      await this.waitIdle();
+      // Streams in flight may finish, but a stalled one must not hold the
+      // close forever: after the grace period they are cancelled.
+      const grace = this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.waitIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)))]);
+      clearTimeout(timer);
     }
+    const socket = this.socket;
+    const closed = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
     this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `Connection closed${errorCode ? ` with ${errorCodeName(errorCode)}` : ''}`, { errorCode }));
+    // Resolve once the socket is really gone; a peer that never answers our
+    // FIN is cut off after a second.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
+    if (!socket.destroyed) socket.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -387,7 +404,7 @@ export class HTTP20Connection {
         if (err !== undefined) reject(err);
         else resolve();
       };
-      const onError = (err: Error): void => done(new ConnectionError('HW_ERR_CONNECT', `Connecting to ${this.host}:${this.port} failed: ${err.message}`, { cause: err }));
+      const onError = (err: Error): void => done(connectError(err, this.host, this.port));
       const onConnect = (): void => done();
       const ready = this.options.socket !== undefined || (this.secure ? (socket as tls.TLSSocket).alpnProtocol !== undefined && !socket.connecting : !socket.connecting);
       if (ready && this.options.socket !== undefined) return resolve();
@@ -483,7 +500,8 @@ export class HTTP20Connection {
           debug('stream %d: informational %d', event.streamId, event.status);
           break;
         case 'data':
-          this.streams.get(event.streamId)?.body.push(event.data);
+          // An empty frame (often just END_STREAM) carries nothing to read.
+          if (event.data.length > 0) this.streams.get(event.streamId)?.body.push(event.data);
           break;
         case 'trailers': {
           const record = this.streams.get(event.streamId);
@@ -734,6 +752,37 @@ export class HTTP20Connection {
     const waiters = [...this.idleWaiters];
     this.idleWaiters.clear();
     for (const i of waiters) i();
+  }
+}
+
+/** The typed error for a failed connect: TLS and ALPN failures apart. */
+function connectError(err: Error, host: string, port: number): HyperwireError {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+    return new TLSError('HW_ERR_ALPN', `The server at ${host}:${port} does not speak h2 (ALPN found no common protocol)`, { cause: err });
+  }
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(code)) {
+    return new TLSError('HW_ERR_TLS', `TLS with ${host}:${port} failed: ${err.message}`, { cause: err });
+  }
+  return new ConnectionError('HW_ERR_CONNECT', `Connecting to ${host}:${port} failed: ${err.message}`, { cause: err });
+}
+
+/** One line about a frame, for NODE_DEBUG=hyperwire. */
+function describeFrame(frame: Frame): string {
+  const name = frameTypeName(frame.type);
+  const base = `${name} stream=${frame.streamId} flags=0x${frame.flags.toString(16)}`;
+  switch (frame.type) {
+    case FrameType.DATA:
+      return `${base} length=${frame.data.length}`;
+    case FrameType.RST_STREAM:
+    case FrameType.GOAWAY:
+      return `${base} error=${errorCodeName(frame.errorCode)}`;
+    case FrameType.WINDOW_UPDATE:
+      return `${base} increment=${frame.windowSizeIncrement}`;
+    case FrameType.SETTINGS:
+      return `${base} ${frame.settings.map(([id, v]) => `${id}=${v}`).join(' ')}`;
+    default:
+      return base;
   }
 }
 

@@ -63,6 +63,8 @@ export interface SessionOptions {
   windowManager?: WindowManagerClass;
   /** Header compression backend. Default: the built-in HPACK. */
   headerCodec?: HeaderCodecFactory;
+  /** Called with every frame received, before it is processed (debug logging). */
+  onFrame?: ((frame: Frame) => void) | undefined;
 }
 
 /** The states of RFC 9113 §5.1 that a stream we know of can be in. */
@@ -179,6 +181,7 @@ export class ClientSession {
   private goawayReceived = -1;
   private dead: HyperwireError | null = null;
   private events: SessionEvent[] = [];
+  private readonly trace: ((frame: Frame) => void) | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.enablePush = options.enablePush ?? false;
@@ -192,6 +195,7 @@ export class ClientSession {
     this.maxContinuationFrames = checkRange(options.maxContinuationFrames ?? 128, 1, 1e6, 'maxContinuationFrames');
     this.maxQueuedControlFrames = checkRange(options.maxQueuedControlFrames ?? 1000, 1, 1e7, 'maxQueuedControlFrames');
     this.windowManager = options.windowManager ?? FlowControlManager;
+    this.trace = options.onFrame;
     this.reader = new FrameReader({ maxFrameSize: this.maxFrameSizeOurs });
     // Until our SETTINGS is acknowledged the peer assumes a 4096-octet table;
     // the decoder's limit is raised or lowered on the ACK.
@@ -393,6 +397,7 @@ export class ClientSession {
           throw err;
         }
         if (frame === null) break;
+        if (this.trace !== undefined) this.trace(frame);
         this.onFrame(frame);
         if (this.dead !== null) break;
       }
