@@ -462,18 +462,21 @@ export class HTTP20Connection {
     this.flush();
   }
 
+  /** Writes what the session queued, then handles the events its commands caused. */
   private flush(): void {
     const socket = this.socket;
-    const out = this.session.takeOutput();
-    if (socket === null || out.length === 0 || socket.destroyed) return;
-    if (out.length === 1) {
-      socket.write(out[0]!);
-    } else {
-      socket.cork();
-      for (const b of out) socket.write(b);
-      socket.uncork();
+    if (this.session.pendingOutput > 0 && socket !== null && !socket.destroyed) {
+      const out = this.session.takeOutput();
+      if (out.length === 1) {
+        socket.write(out[0]!);
+      } else {
+        socket.cork();
+        for (const b of out) socket.write(b);
+        socket.uncork();
+      }
     }
-    this.dispatch(this.session.takeEvents());
+    const events = this.session.takeEvents();
+    if (events.length > 0) this.dispatch(events);
   }
 
   private dispatch(events: SessionEvent[]): void {
