@@ -1,0 +1,46 @@
+/**
+ * Reading and checking response bodies in the interop tests.
+ */
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, type HTTP20Response } from '../../lib/index.js';
+import { CERT_FILE, type ServerHandle } from '../helpers/servers.js';
+
+/** The test CA (the self-signed certificate itself). */
+export const CA = readFileSync(CERT_FILE);
+
+/** A connection to a test server: TLS trusting the test certificate, bounded timeouts. */
+export function connect(server: Pick<ServerHandle, 'authority'>, options: HTTP20ConnectionOptions = {}): HTTP20Connection {
+  return new HTTP20Connection(server.authority, { tls: { ca: CA }, timeout: 20_000, ...options });
+}
+
+/** Reads a body chunk by chunk; returns its length and SHA-256 (hex) without holding it in memory. */
+export async function hashBody(response: HTTP20Response): Promise<{ length: number; sha256: string; chunks: number }> {
+  const hash = createHash('sha256');
+  let length = 0;
+  let chunks = 0;
+  for await (const chunk of response.readChunked()) {
+    hash.update(chunk);
+    length += chunk.length;
+    chunks++;
+  }
+  return { length, sha256: hash.digest('hex'), chunks };
+}
+
+/** The SHA-256 (hex) of some octets. */
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Closes a connection, but not for longer than `ms` (then aborts it with CANCEL); reports which it was. */
+export async function closeWithin(conn: HTTP20Connection, ms = 10_000): Promise<'graceful' | 'forced'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'forced'>((resolve) => {
+    timer = setTimeout(() => resolve('forced'), ms);
+  });
+  const result = await Promise.race([conn.close().then(() => 'graceful' as const), timedOut]);
+  clearTimeout(timer);
+  if (result === 'forced') await conn.close(ErrorCode.CANCEL).catch(() => {});
+  return result;
+}
