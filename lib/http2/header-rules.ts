@@ -88,11 +88,18 @@ export function requestHeaderList(target: RequestTarget): HeaderInput[] {
     if (typeof rawName !== 'string' || typeof value !== 'string') {
       throw new TypeError('Header names and values must be strings');
     }
+    // Checked before lowercasing: toLowerCase() maps U+212A KELVIN SIGN to
+    // ASCII 'k', which would turn an invalid name into another, valid one.
+    if (!isToken(rawName)) throw new TypeError(`Invalid header name ${JSON.stringify(rawName)}`);
     const name = rawName.toLowerCase();
-    if (!isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(rawName)}`);
     if (!isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(rawName)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
     if (CONNECTION_SPECIFIC.has(name)) continue;
-    if (name === 'te' && value.toLowerCase() !== 'trailers') continue;
+    if (name === 'te') {
+      // TE "MUST NOT contain any value other than 'trailers'" (§8.2.2), and
+      // strict servers compare the octets: send the token in lowercase.
+      if (value.toLowerCase() === 'trailers') list.push(['te', 'trailers']);
+      continue;
+    }
     if (name === 'host') {
       // :authority carries it in HTTP/2 (§8.3.1); a different Host would be
       // ambiguous.

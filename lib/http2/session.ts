@@ -121,6 +121,14 @@ interface Stream {
 const CLOSED_MEMORY = 1000;
 
 /**
+ * How a remembered stream closed: normally (END_STREAM both ways, or reset
+ * by the peer), reset by us (late frames are dropped quietly), or stopped by
+ * the peer after its complete response (§8.1: the rest of the request body
+ * is not wanted, and that is not an error).
+ */
+type ClosedHow = 'ended' | 'reset-by-us' | 'request-stopped';
+
+/**
  * The engine. Construct, call {@link start}, then feed {@link receive} and
  * drain {@link takeOutput} after every call.
  */
@@ -142,14 +150,21 @@ export class ClientSession {
   // The peer's settings (§6.5.2 defaults until its SETTINGS arrives).
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
-  /** The peer's limit on streams we open; unlimited until it says. */
-  peerMaxConcurrentStreams = Infinity;
+  /**
+   * The peer's limit on streams we open. The protocol's initial value is
+   * unlimited (§6.5.2), but requests sent before the server's SETTINGS
+   * arrive are refused beyond whatever limit it is about to announce; so
+   * until then we assume 100, the least §6.5.2 recommends servers allow (as
+   * nghttp2 and hyperium/h2 do). The first SETTINGS replaces the guess:
+   * with its value, or with no limit if it has none.
+   */
+  peerMaxConcurrentStreams = 100;
   /** The peer's SETTINGS_MAX_HEADER_LIST_SIZE, advisory (§6.5.2). */
   peerMaxHeaderListSize = Infinity;
   private peerSettingsSeen = false;
 
   private readonly streams = new Map<number, Stream>();
-  private readonly closed = new Map<number, boolean>();
+  private readonly closed = new Map<number, ClosedHow>();
   private nextStreamId = 1;
   private lastPromisedId = 0;
   /** Highest stream id the peer initiated and we processed (for our GOAWAY). */
@@ -232,7 +247,9 @@ export class ClientSession {
 
   /** Whether the connection is over (a connection error, or GOAWAY both ways and nothing open). */
   get isDead(): boolean {
-    return this.dead !== null;
+    // With GOAWAY sent and received no stream can start (§6.8), so once the
+    // last one has closed nothing more can happen on the connection.
+    return this.dead !== null || (this.goawaySent && this.goawayReceived >= 0 && this.streams.size === 0);
   }
 
   /** Whether another stream may be opened now (the peer's MAX_CONCURRENT_STREAMS, GOAWAY). */
@@ -290,10 +307,13 @@ export class ClientSession {
   /**
    * Queues request body data on a stream; `endStream` ends it. Data goes out
    * as the windows allow; a `writable` event says when the queue has drained.
-   * Returns the octets still queued on the stream.
+   * Returns the octets still queued on the stream. Data for a request the
+   * server stopped after its complete response (RST_STREAM NO_ERROR, §8.1)
+   * is discarded.
    */
   sendData(streamId: number, data: Uint8Array, endStream: boolean): number {
     const stream = this.streams.get(streamId);
+    if (stream === undefined && this.closed.get(streamId) === 'request-stopped') return 0;
     if (stream === undefined || stream.state === 'closed') {
       throw new ConnectionError('HW_ERR_STREAM_CLOSED', `Stream ${streamId} is closed`, { scope: 'stream', streamId });
     }
@@ -391,6 +411,12 @@ export class ClientSession {
           frame = this.reader.read();
         } catch (err) {
           if (err instanceof HyperwireError && err.scope === 'stream' && err.streamId !== undefined) {
+            // Between the frames of a header block nothing but CONTINUATION
+            // may come, not even a frame that alone would be a stream error:
+            // the connection must go (§6.10).
+            if (this.continuation !== null) {
+              throw protocolError(`${err.message}, while a header block on stream ${this.continuation.streamId} awaits CONTINUATION (§6.10)`);
+            }
             this.streamError(err.streamId, err);
             continue;
           }
@@ -643,17 +669,17 @@ export class ClientSession {
     const parent = this.streams.get(parentId);
     const parentOk = parent !== undefined && !parent.pushed && (parent.state === 'open' || parent.state === 'half-closed-local');
     if (!parentOk) {
-      if (parent === undefined && this.closed.get(parentId) === true) {
+      if (parent === undefined && this.closed.get(parentId) === 'reset-by-us') {
         // We reset the parent; the promise crossed our RST_STREAM. Refuse it.
         this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: ErrorCode.CANCEL }));
-        this.rememberClosed(promisedId, true);
+        this.rememberClosed(promisedId, 'reset-by-us');
         return;
       }
       throw protocolError(`PUSH_PROMISE on stream ${parentId}, which is not an open request stream (§8.4)`);
     }
     const refuse = (code: number): void => {
       this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: code }));
-      this.rememberClosed(promisedId, true);
+      this.rememberClosed(promisedId, 'reset-by-us');
     };
     if (decoded instanceof HyperwireError) return refuse(ErrorCode.PROTOCOL_ERROR);
     let request: PushedRequest;
@@ -687,6 +713,16 @@ export class ClientSession {
   private onRstStream(streamId: number, errorCode: number): void {
     const stream = this.lookup(streamId, 'RST_STREAM');
     if (stream === undefined) return;
+    if (errorCode === ErrorCode.NO_ERROR && stream.state === 'half-closed-remote' && !stream.pushed) {
+      // The response is complete and the server asks us to stop sending the
+      // request body "without error"; the response must not be discarded
+      // (§8.1). The stream closes quietly, and a writer waiting for the
+      // queue to drain is woken: what it sends now is dropped (see sendData).
+      this.closeStream(stream);
+      this.closed.set(streamId, 'request-stopped');
+      this.events.push({ type: 'writable', streamId });
+      return;
+    }
     const error =
       errorCode === ErrorCode.REFUSED_STREAM
         ? new StreamRefusedError(`Stream ${streamId} refused by the server (REFUSED_STREAM); the request was not processed`, { errorCode, streamId })
@@ -744,6 +780,7 @@ export class ClientSession {
       }
       applied.set(id, value);
     }
+    if (!this.peerSettingsSeen && !applied.has(SettingId.MAX_CONCURRENT_STREAMS)) this.peerMaxConcurrentStreams = Infinity;
     this.peerSettingsSeen = true;
     this.emitControl(encodeFrame({ type: FrameType.SETTINGS, flags: Flag.ACK, streamId: 0, ack: true, settings: [] }));
     this.events.push({ type: 'settings', settings: applied });
@@ -822,8 +859,8 @@ export class ClientSession {
     if (streamId === 0) throw protocolError(`${what} on stream 0`);
     const known = streamId % 2 === 1 ? streamId < this.nextStreamId : streamId <= this.lastPromisedId;
     if (!known) throw protocolError(`${what} on idle stream ${streamId} (§5.1)`);
-    const resetByUs = this.closed.get(streamId);
-    if (resetByUs === true || resetByUs === undefined) return undefined;
+    const how = this.closed.get(streamId);
+    if (how === 'reset-by-us' || how === undefined) return undefined;
     // Closed normally: the peer should know better (§5.1, "closed").
     if (what === 'DATA' || what === 'HEADERS') {
       throw new ProtocolError('HW_ERR_STREAM_CLOSED', `${what} on closed stream ${streamId} (§5.1)`, { errorCode: ErrorCode.STREAM_CLOSED });
@@ -851,7 +888,7 @@ export class ClientSession {
     stream.outQueued = 0;
     this.streams.delete(stream.id);
     this.blocked.delete(stream.id);
-    this.rememberClosed(stream.id, stream.resetByUs);
+    this.rememberClosed(stream.id, stream.resetByUs ? 'reset-by-us' : 'ended');
     if (stream.pushed) {
       this.openPushes--;
     } else {
@@ -860,8 +897,8 @@ export class ClientSession {
     }
   }
 
-  private rememberClosed(id: number, resetByUs: boolean): void {
-    this.closed.set(id, resetByUs);
+  private rememberClosed(id: number, how: ClosedHow): void {
+    this.closed.set(id, how);
     if (this.closed.size > CLOSED_MEMORY) {
       // Forget the oldest; late frames on them are then dropped as if reset.
       this.closed.delete(this.closed.keys().next().value as number);
