@@ -117,6 +117,8 @@ interface Stream {
   endSent: boolean;
 }
 
+const NO_EVENTS: SessionEvent[] = [];
+
 /** Closed streams remembered, so late frames on them are told apart from frames on idle streams. */
 const CLOSED_MEMORY = 1000;
 
@@ -382,6 +384,7 @@ export class ClientSession {
 
   /** Events caused by commands (sendData, resetStream, ...) since the last call. */
   takeEvents(): SessionEvent[] {
+    if (this.events.length === 0) return NO_EVENTS;
     const events = this.events;
     this.events = [];
     return events;
