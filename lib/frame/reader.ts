@@ -55,6 +55,14 @@ export interface FrameReaderOptions {
    * from the 9 header octets alone, before any payload is buffered for it.
    */
   maxFrameSize?: number | undefined;
+  /**
+   * Deliver an unpadded DATA frame that straddles chunks as several DATA
+   * frames, one per chunk piece, each a zero-copy view; only the last piece
+   * keeps END_STREAM. The payload octets and their order are unchanged, so
+   * flow control and length accounting come out the same, but no payload is
+   * copied. Default false: every frame is delivered whole.
+   */
+  splitData?: boolean | undefined;
 }
 
 // Parser states.
@@ -121,6 +129,7 @@ export class FrameReader {
   #skip = 0;
 
   #maxFrameSize: number;
+  readonly #splitData: boolean;
   /** Set by a connection-scoped error; thrown by every later read(). */
   #error: HyperwireError | null = null;
 
@@ -131,6 +140,7 @@ export class FrameReader {
     const max = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     checkMaxFrameSize(max);
     this.#maxFrameSize = max;
+    this.#splitData = options.splitData === true;
   }
 
   /** The payload limit in force. */
@@ -180,6 +190,12 @@ export class FrameReader {
       this.#readHeader();
     }
     const length = this.#length;
+    if (this.#splitData && this.#type === FrameType.DATA && (this.#flags & Flag.PADDED) === 0 && length > 0) {
+      // Straddling (or not yet complete): hand out what this chunk holds.
+      if (this.#buffered === 0) return null;
+      const chunk = this.#chunks[this.#head] as Buffer;
+      if (chunk.length - this.#offset < length) return this.#dataPiece(chunk);
+    }
     if (this.#buffered < length) return null;
     this.#state = STATE_HEADER;
 
@@ -204,6 +220,23 @@ export class FrameReader {
       }
     }
     return this.#decode(buf, p, length);
+  }
+
+  /** The part of the current unpadded DATA payload that `chunk` holds, as a DATA frame of its own. */
+  #dataPiece(chunk: Buffer): DataFrame {
+    const p = this.#offset;
+    const take = chunk.length - p;
+    const rest = this.#length - take;
+    const data = chunk.subarray(p, p + take);
+    this.#offset = p + take;
+    this.#buffered -= take;
+    this.#shift();
+    this.#length = rest;
+    // END_STREAM belongs to the last octet of the frame (§6.1).
+    const flags = rest === 0 ? this.#flags : this.#flags & ~Flag.END_STREAM;
+    if (rest === 0) this.#state = STATE_HEADER;
+    const frame: DataFrame = { type: FrameType.DATA, flags, streamId: this.#streamId, padding: 0, data };
+    return frame;
   }
 
   // -------------------------------------------------------------------------

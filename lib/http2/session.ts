@@ -213,7 +213,8 @@ export class ClientSession {
     this.maxQueuedControlFrames = checkRange(options.maxQueuedControlFrames ?? 1000, 1, 1e7, 'maxQueuedControlFrames');
     this.windowManager = options.windowManager ?? FlowControlManager;
     this.trace = options.onFrame;
-    this.reader = new FrameReader({ maxFrameSize: this.maxFrameSizeOurs });
+    // DATA straddling socket chunks is delivered in pieces, without copying.
+    this.reader = new FrameReader({ maxFrameSize: this.maxFrameSizeOurs, splitData: true });
     // Until our SETTINGS is acknowledged the peer assumes a 4096-octet table;
     // the decoder's limit is raised or lowered on the ACK.
     this.codec = (options.headerCodec ?? builtinHeaderCodec)({
