@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HTTP20Connection } from '../../lib/index.js';
 import { have, makeTempDir, patternBytes, startNghttpd, startNodeHttp2, type NodeHttp2Handle, type ServerHandle } from '../helpers/servers.js';
 import { closeWithin, connect, sha256 } from './verify.js';
+import { rng } from '../frame/helpers.js';
 
 const COUNT = 1_000;
 
@@ -27,16 +28,7 @@ function bodyOf(i: number): Buffer {
 }
 
 /** A seeded PRNG (mulberry32), so that a failing order can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const prng = rng;
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
   const random = prng(seed);
