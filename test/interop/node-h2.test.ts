@@ -284,6 +284,42 @@ describe('Node http2 server', () => {
     expect(await cancelled).toBe(http2.constants.NGHTTP2_CANCEL);
   });
 
+  it('putRequest / putHeader / endHeaders / send: the low-level form, ids in the order started', async () => {
+    await using conn = connect();
+    const a = conn.putRequest('POST', '/echo');
+    const b = conn.putRequest('GET', '/hello');
+    expect([a, b]).toEqual([1, 3]);
+    conn.putHeader('x-custom', 'yes', a);
+    // Ending b first still sends a first: stream ids must rise in send order.
+    const sentB = conn.endHeaders(b, { final: true });
+    expect(await conn.endHeaders(a)).toBe(1);
+    expect(await sentB).toBe(3);
+    await conn.send('part one, ', false, a);
+    await conn.send(Buffer.from('part two'), true, a);
+    expect((await (await conn.getResponse(a)).read()).toString()).toBe('part one, part two');
+    expect((await (await conn.getResponse(b)).read()).toString()).toBe('hello world');
+  });
+
+  it('diagnostics_channel reports request start, response headers and end', async () => {
+    const seen: string[] = [];
+    const on = (name: string) => (message: unknown) => seen.push(`${name} ${(message as { streamId: number }).streamId}`);
+    const handlers = [
+      ['hyperwire:request:start', on('start')],
+      ['hyperwire:response:headers', on('headers')],
+      ['hyperwire:request:end', on('end')],
+    ] as const;
+    const dc = await import('node:diagnostics_channel');
+    for (const [name, fn] of handlers) dc.subscribe(name, fn);
+    try {
+      await using conn = connect();
+      const r = await conn.getResponse(await conn.request('GET', '/hello'));
+      await r.read();
+    } finally {
+      for (const [name, fn] of handlers) dc.unsubscribe(name, fn);
+    }
+    expect(seen).toEqual(['start 1', 'headers 1', 'end 1']);
+  });
+
   it('ping() resolves on the ACK', async () => {
     await using conn = connect();
     const rtt = await conn.ping(Buffer.from('12345678'));
