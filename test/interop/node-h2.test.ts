@@ -336,6 +336,23 @@ describe('Node http2 server', () => {
     expect(await conn.request('GET', '/hello')).toBe(1);
   });
 
+  it('a TLS handshake that never completes is a TimeoutError from the connect timeout', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const conn = new HTTP20Connection(`127.0.0.1:${(silent.address() as AddressInfo).port}`, { tls: { ca: cert }, timeout: { connect: 200 } });
+      const started = Date.now();
+      await expect(conn.request('GET', '/')).rejects.toBeInstanceOf(TimeoutError);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await expect(conn.request('GET', '/')).rejects.toBeInstanceOf(TimeoutError);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('a server that does not offer h2 by ALPN is a TLSError', async () => {
     const { createServer } = await import('node:https');
     const h1 = createServer({ key, cert }, (_req, res) => res.end('h1'));
