@@ -56,7 +56,7 @@ export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowMan
   tls?: tls.ConnectionOptions;
   /** Timeouts: one number for both, or per phase. */
   timeout?: number | Timeouts;
-  /** Socket read buffer size (readableHighWaterMark). Default 64 KiB. */
+  /** Socket buffer size: reads (readableHighWaterMark), and how much request body may wait unsent in the socket. Default 64 KiB. */
   networkBufferSize?: number;
   /** How long a graceful close() waits for streams in flight, in ms. Default: the read timeout, else 5000. */
   closeTimeout?: number;
@@ -152,6 +152,7 @@ export class HTTP20Connection {
   private readonly pushWaiters = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
   private writeWaiter: (() => void) | null = null;
+  private readonly sendBuffer: number;
 
   /**
    * @param authority `host`, `host:port` or `[v6]:port`.
@@ -170,6 +171,7 @@ export class HTTP20Connection {
     if (options.windowManager !== undefined) sessionOptions.windowManager = options.windowManager;
     if (options.headerCodec !== undefined) sessionOptions.headerCodec = options.headerCodec;
     this.session = new ClientSession(sessionOptions);
+    this.sendBuffer = options.networkBufferSize ?? 65_536;
   }
 
   /** The value of :authority for requests. */
@@ -664,7 +666,9 @@ export class HTTP20Connection {
       record.writable = null;
     }
     const socket = this.socket;
-    if (socket !== null && socket.writableNeedDrain && this.failure === null) {
+    // The socket may hold up to networkBufferSize octets of body before the
+    // sender waits for it to drain.
+    if (socket !== null && socket.writableNeedDrain && socket.writableLength >= this.sendBuffer && this.failure === null) {
       await new Promise<void>((resolve) => {
         this.writeWaiter = resolve;
       });
