@@ -12,7 +12,8 @@ import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
-import { FrameType, frameTypeName } from '../frame/constants.js';
+import { CONNECTION_PREFACE, FrameType, frameTypeName, MAX_FRAME_SIZE_LIMIT } from '../frame/constants.js';
+import { FrameReader } from '../frame/reader.js';
 import type { Frame } from '../frame/types.js';
 import type { HeaderCodecFactory } from '../hpack/header-codec.js';
 import type { HeaderInput } from '../hpack/encoder.js';
@@ -469,6 +470,7 @@ export class HTTP20Connection {
     const socket = this.socket;
     if (this.session.pendingOutput > 0 && socket !== null && !socket.destroyed) {
       const out = this.session.takeOutput();
+      if (debug.enabled) this.logOutgoing(out);
       if (out.length === 1) {
         socket.write(out[0]!);
       } else {
@@ -479,6 +481,27 @@ export class HTTP20Connection {
     }
     const events = this.session.takeEvents();
     if (events.length > 0) this.dispatch(events);
+  }
+
+  /** NODE_DEBUG=hyperwire: the frames we send, parsed back from the bytes. */
+  private outLog: { reader: FrameReader; preface: number } | null = null;
+  private logOutgoing(out: Uint8Array[]): void {
+    this.outLog ??= { reader: new FrameReader({ maxFrameSize: MAX_FRAME_SIZE_LIMIT }), preface: CONNECTION_PREFACE.length };
+    const log = this.outLog;
+    for (let chunk of out) {
+      if (log.preface > 0) {
+        const skip = Math.min(log.preface, chunk.length);
+        log.preface -= skip;
+        chunk = chunk.subarray(skip);
+      }
+      if (chunk.length === 0) continue;
+      log.reader.push(Buffer.from(chunk));
+      try {
+        for (let f = log.reader.read(); f !== null; f = log.reader.read()) debug('frame out: %s', describeFrame(f));
+      } catch {
+        // Only a log: a frame it cannot parse is not worth more.
+      }
+    }
   }
 
   private dispatch(events: SessionEvent[]): void {
