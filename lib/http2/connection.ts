@@ -107,6 +107,8 @@ function deferred<T>(): Deferred<T> {
 /** Per-stream bookkeeping of the connection. */
 interface StreamRecord {
   id: number;
+  /** The response (or pushed response) has been asked for. */
+  taken: boolean;
   response: Deferred<HTTP20Response>;
   body: BodyQueue;
   trailers: HTTPHeaderMap | null;
@@ -308,7 +310,21 @@ export class HTTP20Connection {
     }
     const record = this.streams.get(streamId);
     if (record === undefined) return Promise.reject(new Error(`No stream ${streamId} on this connection`));
-    return this.withReadTimeout(record.response.promise, `response headers on stream ${streamId}`);
+    record.taken = true;
+    const promise = record.response.promise;
+    this.maybeForget(record);
+    return this.withReadTimeout(promise, `response headers on stream ${streamId}`);
+  }
+
+  /**
+   * Drops the connection's own reference to a finished stream whose response
+   * has been handed out (the response keeps what it needs), so a long-lived
+   * connection does not accumulate one record per request.
+   */
+  private maybeForget(record: StreamRecord): void {
+    if (record.taken && (record.ended || record.failed !== null) && record.pushes.length === 0 && record.writable === null) {
+      this.streams.delete(record.id);
+    }
   }
 
   /**
@@ -327,6 +343,7 @@ export class HTTP20Connection {
           yielded = true;
           yield record.pushes.shift()!;
         }
+        this.maybeForget(record);
       }
       if (!captureAll || yielded) {
         if (!captureAll) return;
@@ -544,6 +561,7 @@ export class HTTP20Connection {
           if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: event.streamId });
           this.wakePushWaiters();
           this.maybeIdle();
+          this.maybeForget(record);
           break;
         }
         case 'streamError': {
@@ -557,6 +575,7 @@ export class HTTP20Connection {
           debug('stream %d: %s', event.streamId, event.error.message);
           this.wakePushWaiters();
           this.maybeIdle();
+          this.maybeForget(record);
           break;
         }
         case 'push': {
@@ -566,7 +585,11 @@ export class HTTP20Connection {
             parentStreamId: event.parentStreamId,
             promisedStreamId: event.promisedStreamId,
             request: event.request,
-            response: () => this.withReadTimeout(record.response.promise, `pushed response on stream ${event.promisedStreamId}`),
+            response: () => {
+              record.taken = true;
+              this.maybeForget(record);
+              return this.withReadTimeout(record.response.promise, `pushed response on stream ${event.promisedStreamId}`);
+            },
             cancel: () => this.closeStream(record),
           });
           parent?.pushes.push(push);
@@ -609,6 +632,7 @@ export class HTTP20Connection {
         this.session.consumed(id, n);
         this.flush();
       }, this.readTimeout),
+      taken: false,
       trailers: null,
       ended: false,
       failed: null,

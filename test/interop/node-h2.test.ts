@@ -320,6 +320,21 @@ describe('Node http2 server', () => {
     expect(seen).toEqual(['start 1', 'headers 1', 'end 1']);
   });
 
+  it('finished streams whose responses were handed out are not kept: no growth over many requests', async () => {
+    await using conn = connect();
+    const tracked = (): number => (conn as unknown as { streams: Map<number, unknown> }).streams.size;
+    for (let i = 0; i < 200; i++) {
+      const r = await conn.getResponse(await conn.request('GET', '/hello'));
+      expect((await r.read()).toString()).toBe('hello world');
+    }
+    expect(tracked()).toBeLessThanOrEqual(1);
+    // A response not yet asked for is kept until it is.
+    const id = await conn.request('GET', '/hello');
+    await conn.ping();
+    expect(tracked()).toBeGreaterThanOrEqual(1);
+    expect((await (await conn.getResponse(id)).read()).toString()).toBe('hello world');
+  });
+
   it('ping() resolves on the ACK', async () => {
     await using conn = connect();
     const rtt = await conn.ping(Buffer.from('12345678'));
