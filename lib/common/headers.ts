@@ -14,8 +14,9 @@ export type HeadersInit =
   | HTTPHeaderMap;
 
 export class HTTPHeaderMap implements Iterable<[string, string]> {
-  /** Names as received, in order. */
+  /** Names as received, in order, and lowercased once for lookups. */
   private readonly rawNames: string[] = [];
+  private readonly names: string[] = [];
   private readonly values: string[] = [];
 
   constructor(init?: HeadersInit) {
@@ -25,6 +26,7 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
   /** Adds one field, keeping any existing ones of the same name. */
   append(name: string, value: string): void {
     this.rawNames.push(name);
+    this.names.push(name.toLowerCase());
     this.values.push(value);
   }
 
@@ -38,8 +40,8 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
   get(name: string): string[] {
     const key = name.toLowerCase();
     const out: string[] = [];
-    for (let i = 0; i < this.rawNames.length; i++) {
-      if (this.rawNames[i]!.toLowerCase() === key) out.push(this.values[i]!);
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] === key) out.push(this.values[i]!);
     }
     return out;
   }
@@ -47,8 +49,8 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
   /** The first value of `name`, or undefined. */
   first(name: string): string | undefined {
     const key = name.toLowerCase();
-    for (let i = 0; i < this.rawNames.length; i++) {
-      if (this.rawNames[i]!.toLowerCase() === key) return this.values[i];
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] === key) return this.values[i];
     }
     return undefined;
   }
@@ -61,9 +63,10 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
   delete(name: string): boolean {
     const key = name.toLowerCase();
     let found = false;
-    for (let i = this.rawNames.length - 1; i >= 0; i--) {
-      if (this.rawNames[i]!.toLowerCase() === key) {
+    for (let i = this.names.length - 1; i >= 0; i--) {
+      if (this.names[i] === key) {
         this.rawNames.splice(i, 1);
+        this.names.splice(i, 1);
         this.values.splice(i, 1);
         found = true;
       }
@@ -78,7 +81,7 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
 
   /** Fields as [lowercased name, value], in order. */
   *[Symbol.iterator](): Iterator<[string, string]> {
-    for (let i = 0; i < this.rawNames.length; i++) yield [this.rawNames[i]!.toLowerCase(), this.values[i]!];
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.values[i]!];
   }
 
   /** Fields as [name as received, value], in order. */

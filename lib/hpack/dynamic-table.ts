@@ -14,17 +14,15 @@ export function entrySize(name: string, value: string): number {
 
 export class DynamicTable {
   /** Entry names in a ring; slot `(head + i) & mask` holds the i-th oldest. */
-  protected names: string[];
-  protected values: string[];
-  protected mask: number;
+  private names: string[];
+  private values: string[];
+  private mask: number;
   /** Ring slot of the oldest entry. */
-  protected head = 0;
+  private head = 0;
   /** Number of entries. */
   length = 0;
   /** Sum of entry sizes (RFC 7541 §4.1). */
   size = 0;
-  /** Entries ever inserted: the absolute id of the next entry to be added. */
-  inserted = 0;
 
   constructor(
     /** The current maximum size (RFC 7541 §4.2). */
@@ -53,7 +51,6 @@ export class DynamicTable {
   add(name: string, value: string): void {
     const size = name.length + value.length + ENTRY_OVERHEAD;
     while (this.length > 0 && this.size + size > this.maxSize) this.evictOldest();
-    this.inserted++;
     if (size > this.maxSize) return;
     if (this.length > this.mask) this.grow();
     const slot = (this.head + this.length) & this.mask;
@@ -69,8 +66,8 @@ export class DynamicTable {
     while (this.size > maxSize) this.evictOldest();
   }
 
-  /** Removes the oldest entry. Subclasses that index entries override it to unindex. */
-  protected evictOldest(): void {
+  /** Removes the oldest entry. */
+  private evictOldest(): void {
     const slot = this.head;
     const name = this.names[slot]!;
     const value = this.values[slot]!;
@@ -80,25 +77,6 @@ export class DynamicTable {
     this.values[slot] = '';
     this.head = (slot + 1) & this.mask;
     this.length--;
-  }
-
-  /** Removes the newest entry (used to undo an add). */
-  protected popNewest(): void {
-    const slot = (this.head + this.length - 1) & this.mask;
-    this.size -= this.names[slot]!.length + this.values[slot]!.length + ENTRY_OVERHEAD;
-    this.names[slot] = '';
-    this.values[slot] = '';
-    this.length--;
-  }
-
-  /** Puts an entry back as the oldest (used to undo an eviction); no size check. */
-  protected pushOldest(name: string, value: string): void {
-    if (this.length > this.mask) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.names[this.head] = name;
-    this.values[this.head] = value;
-    this.length++;
-    this.size += name.length + value.length + ENTRY_OVERHEAD;
   }
 
   private grow(): void {

@@ -43,10 +43,6 @@ export interface NameState {
    * (a big table full of `cookie` crumbs) does not make lookups linear.
    */
   map: Map<string, number> | null;
-  /** Absolute id of the newest dynamic entry with this name, or -1. */
-  newest: number;
-  /** How many dynamic entries have this name. */
-  count: number;
   readonly policy: NamePolicy;
 }
 
@@ -163,7 +159,8 @@ export class EncoderTable {
   /** The best index for the name alone: the static one, else the newest dynamic one, else 0. */
   nameIndex(state: NameState): number {
     if (state.staticIndex !== 0) return state.staticIndex;
-    return state.newest < 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - state.newest;
+    const ids = state.ids;
+    return ids.length === 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - ids[ids.length - 1]!;
   }
 
   /**
@@ -187,8 +184,6 @@ export class EncoderTable {
     state.ids.push(id);
     if (state.map !== null) state.map.set(value, id);
     else if (state.values.length > MAP_THRESHOLD) state.map = mapOf(state);
-    state.newest = id;
-    state.count++;
   }
 
   /** Sets the maximum size, evicting until the table fits (RFC 7541 §4.3). */
@@ -226,13 +221,11 @@ export class EncoderTable {
         this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
         this.inserted--;
         // The block's newest entry is last in its name's list; the entry
-        // before it, if any, becomes the name's newest again.
+        // before it, if any, is the name's newest again.
         state.values.pop();
         state.ids.pop();
         // An older entry with the same value, if any, is matched again.
         if (state.map !== null) state.map = state.values.length > MAP_THRESHOLD ? mapOf(state) : null;
-        const ids = state.ids;
-        state.newest = ids.length === 0 ? -1 : ids[ids.length - 1]!;
         this.release(state);
       } else {
         this.inserted--;
@@ -256,8 +249,6 @@ export class EncoderTable {
       values: [],
       ids: [],
       map: null,
-      newest: -1,
-      count: 0,
       policy: this.policyOf(name),
     };
     this.names.set(name, state);
@@ -287,14 +278,16 @@ export class EncoderTable {
       if (state.values.length <= MAP_THRESHOLD) state.map = null;
       else if (map.get(value) === id) map.delete(value);
     }
-    if (state.newest === id) state.newest = -1;
     this.release(state);
   }
 
-  /** Drops a state that is no longer needed, keeping the map bounded by the table plus the static names. */
+  /**
+   * Called after an entry of `state` left the table: drops a state that is
+   * no longer needed, keeping the map bounded by the table plus the static
+   * names.
+   */
   private release(state: NameState): void {
-    state.count--;
-    if (state.count === 0 && state.staticIndex === 0 && this.names.get(state.name) === state) {
+    if (state.values.length === 0 && state.staticIndex === 0 && this.names.get(state.name) === state) {
       this.names.delete(state.name);
     }
   }
@@ -309,7 +302,6 @@ export class EncoderTable {
     this.size += state.name.length + value.length + ENTRY_OVERHEAD;
     const id = this.inserted - this.length;
     if (this.names.get(state.name) !== state) this.names.set(state.name, state);
-    state.count++;
     // It is the oldest entry: first in its name's list.
     state.values.unshift(value);
     state.ids.unshift(id);
@@ -318,7 +310,6 @@ export class EncoderTable {
     } else if (state.values.length > MAP_THRESHOLD) {
       state.map = mapOf(state);
     }
-    if (state.newest < 0) state.newest = id;
   }
 
   private grow(): void {

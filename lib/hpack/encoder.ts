@@ -242,16 +242,9 @@ export class Encoder {
           return;
         }
       }
-      // Known to be bytes by now.
-      pos = encodeInteger(out, pos, length, 7, 0x00);
-      if (length < 32) {
-        for (let i = 0; i < length; i++) out[pos + i] = str.charCodeAt(i);
-      } else {
-        out.latin1Write(str, pos, length);
-      }
-      this.pos = pos + length;
-      return;
     }
+    // The raw form. (After a Huffman attempt the octets are known to be
+    // bytes; checking again is cheap and keeps a single path.)
     pos = encodeInteger(out, pos, length, 7, 0x00);
     if (length < 32) {
       let units = 0;

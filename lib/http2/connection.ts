@@ -118,8 +118,6 @@ interface StreamRecord {
   /** Pushes promised on this stream not yet handed out by getPushes(). */
   pushes: HTTP20Push[];
   writable: (() => void) | null;
-  method: string;
-  path: string;
 }
 
 interface QueuedRequest {
@@ -218,11 +216,6 @@ export class HTTP20Connection {
     const id = await this.enqueue(headers, body === null, (streamId) => {
       if (body !== null) void this.sendBody(streamId, body.bytes, body.stream);
     });
-    const record = this.streams.get(id);
-    if (record !== undefined) {
-      record.method = method;
-      record.path = url;
-    }
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
     return id;
   }
@@ -345,10 +338,8 @@ export class HTTP20Connection {
         }
         this.maybeForget(record);
       }
-      if (!captureAll || yielded) {
-        if (!captureAll) return;
-        continue;
-      }
+      if (!captureAll) return;
+      if (yielded) continue;
       const waiting = streamId !== undefined ? this.streams.get(streamId) : undefined;
       const stillOpen =
         streamId !== undefined
@@ -389,19 +380,14 @@ export class HTTP20Connection {
       this.failQueued(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closing: request not sent'));
       // Streams in flight may finish, but a stalled one must not hold the
       // close forever: after the grace period they are cancelled.
-      const grace = this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.waitIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)))]);
-      clearTimeout(timer);
+      await waitAtMost(this.waitIdle(), this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000));
     }
     const socket = this.socket;
     const closed = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
     this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `Connection closed${errorCode ? ` with ${errorCodeName(errorCode)}` : ''}`, { errorCode }));
     // Resolve once the socket is really gone; a peer that never answers our
     // FIN is cut off after a second.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
-    clearTimeout(timer);
+    await waitAtMost(closed, 1000);
     if (!socket.destroyed) socket.destroy();
   }
 
@@ -426,8 +412,10 @@ export class HTTP20Connection {
       };
       const onError = (err: Error): void => done(connectError(err, this.host, this.port));
       const onConnect = (): void => done();
-      const ready = this.options.socket !== undefined || (this.secure ? (socket as tls.TLSSocket).alpnProtocol !== undefined && !socket.connecting : !socket.connecting);
-      if (ready && this.options.socket !== undefined) return resolve();
+      // A socket handed in may be connected already (for TLS: handshake done,
+      // when alpnProtocol is no longer null).
+      const ready = !socket.connecting && (!this.secure || (socket as tls.TLSSocket).alpnProtocol !== null);
+      if (this.options.socket !== undefined && ready) return resolve();
       socket.once('error', onError);
       socket.once(this.secure ? 'secureConnect' : 'connect', onConnect);
       if (this.connectTimeout > 0) {
@@ -521,7 +509,7 @@ export class HTTP20Connection {
     }
   }
 
-  private dispatch(events: SessionEvent[]): void {
+  private dispatch(events: readonly SessionEvent[]): void {
     for (const event of events) {
       switch (event.type) {
         case 'response': {
@@ -559,7 +547,7 @@ export class HTTP20Connection {
           record.ended = true;
           record.body.end();
           if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: event.streamId });
-          this.wakePushWaiters();
+          wakeAll(this.pushWaiters);
           this.maybeIdle();
           this.maybeForget(record);
           break;
@@ -567,20 +555,17 @@ export class HTTP20Connection {
         case 'streamError': {
           const record = this.streams.get(event.streamId);
           if (record === undefined) break;
-          record.failed = event.error;
-          record.response.reject(event.error);
-          record.body.fail(event.error);
-          record.writable?.();
+          this.failRecord(record, event.error);
           if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: event.streamId, error: event.error });
           debug('stream %d: %s', event.streamId, event.error.message);
-          this.wakePushWaiters();
+          wakeAll(this.pushWaiters);
           this.maybeIdle();
           this.maybeForget(record);
           break;
         }
         case 'push': {
           const parent = this.streams.get(event.parentStreamId);
-          const record = this.track(event.promisedStreamId, true, event.request.method, event.request.path);
+          const record = this.track(event.promisedStreamId, true);
           const push = new HTTP20Push({
             parentStreamId: event.parentStreamId,
             promisedStreamId: event.promisedStreamId,
@@ -594,7 +579,7 @@ export class HTTP20Connection {
           });
           parent?.pushes.push(push);
           debug('stream %d: push promised on stream %d for %s', event.parentStreamId, event.promisedStreamId, event.request.path);
-          this.wakePushWaiters();
+          wakeAll(this.pushWaiters);
           break;
         }
         case 'pingAck': {
@@ -624,7 +609,7 @@ export class HTTP20Connection {
     }
   }
 
-  private track(id: number, pushed: boolean, method: string, path: string): StreamRecord {
+  private track(id: number, pushed: boolean): StreamRecord {
     const record: StreamRecord = {
       id,
       response: deferred<HTTP20Response>(),
@@ -639,8 +624,6 @@ export class HTTP20Connection {
       pushed,
       pushes: [],
       writable: null,
-      method,
-      path,
     };
     this.streams.set(id, record);
     return record;
@@ -666,7 +649,7 @@ export class HTTP20Connection {
         q.id.reject(err as Error);
         continue;
       }
-      this.track(id, false, '', '');
+      this.track(id, false);
       this.outstanding.push(id);
       q.id.resolve(id);
       q.start(id);
@@ -696,9 +679,7 @@ export class HTTP20Connection {
       if (record.failed !== null || this.failure !== null) return;
       // The body source failed: the request cannot complete.
       const error = err instanceof HyperwireError ? err : new ConnectionError('HW_ERR_REQUEST_BODY', `Reading the request body failed: ${(err as Error)?.message}`, { scope: 'stream', streamId, cause: err });
-      record.failed = error;
-      record.response.reject(error);
-      record.body.fail(error);
+      this.failRecord(record, error);
       this.session.resetStream(streamId, ErrorCode.CANCEL);
       this.flush();
     }
@@ -726,9 +707,7 @@ export class HTTP20Connection {
     if (!record.ended && record.failed === null) {
       this.session.resetStream(record.id, ErrorCode.CANCEL);
       const error = new ConnectionError('HW_ERR_STREAM_CANCELLED', `Stream ${record.id} was closed by the application`, { scope: 'stream', streamId: record.id, errorCode: ErrorCode.CANCEL });
-      record.failed = error;
-      record.response.reject(error);
-      record.body.fail(error, true);
+      this.failRecord(record, error, true);
       this.flush();
       this.maybeIdle();
     }
@@ -753,12 +732,6 @@ export class HTTP20Connection {
     });
   }
 
-  private wakePushWaiters(): void {
-    const waiters = [...this.pushWaiters];
-    this.pushWaiters.clear();
-    for (const w of waiters) w();
-  }
-
   private failQueued(error: HyperwireError): void {
     for (const q of this.queue.splice(0)) q.id.reject(error);
   }
@@ -773,10 +746,7 @@ export class HTTP20Connection {
   }
 
   private maybeIdle(): void {
-    if (!this.isIdle()) return;
-    const waiters = [...this.idleWaiters];
-    this.idleWaiters.clear();
-    for (const w of waiters) w();
+    if (this.isIdle()) wakeAll(this.idleWaiters);
   }
 
   /** Ends the connection: every outstanding call fails with `error`. */
@@ -785,14 +755,10 @@ export class HTTP20Connection {
     const events = this.session.terminate(error);
     this.failQueued(error);
     this.dispatch(events);
-    for (const record of this.streams.values()) {
-      record.failed ??= error;
-      record.response.reject(error);
-      record.body.fail(error);
-      record.writable?.();
-    }
+    // Records the session no longer knew of (pushes not yet asked for, say).
+    for (const record of this.streams.values()) this.failRecord(record, error);
     for (const p of this.pings.splice(0)) p.done.reject(error);
-    this.wakePushWaiters();
+    wakeAll(this.pushWaiters);
     const w = this.writeWaiter;
     this.writeWaiter = null;
     w?.();
@@ -803,10 +769,33 @@ export class HTTP20Connection {
       socket.end();
       socket.destroySoon();
     }
-    const waiters = [...this.idleWaiters];
-    this.idleWaiters.clear();
-    for (const i of waiters) i();
+    wakeAll(this.idleWaiters);
   }
+
+  /**
+   * A stream failed: its response and body reject with `error` (the first
+   * error wins), and a body sender waiting on it wakes up.
+   */
+  private failRecord(record: StreamRecord, error: HyperwireError, discardBody = false): void {
+    record.failed ??= error;
+    record.response.reject(error);
+    record.body.fail(error, discardBody);
+    record.writable?.();
+  }
+}
+
+/** Resolves and forgets every waiter of a set. */
+function wakeAll(waiters: Set<() => void>): void {
+  const all = [...waiters];
+  waiters.clear();
+  for (const w of all) w();
+}
+
+/** Waits for `promise`, but not longer than `ms`. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** The typed error for a failed connect: TLS and ALPN failures apart. */

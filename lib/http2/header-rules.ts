@@ -117,7 +117,8 @@ export interface ResponseHead {
   fields: Array<[string, string]>;
 }
 
-function malformed(streamId: number, why: string): ProtocolError {
+/** A malformed response (§8.1.1): a PROTOCOL_ERROR on its stream alone. */
+export function malformedResponse(streamId: number, why: string): ProtocolError {
   return new ProtocolError('HW_ERR_MALFORMED_RESPONSE', `Malformed response on stream ${streamId}: ${why} (RFC 9113 §8.1.1)`, {
     errorCode: ErrorCode.PROTOCOL_ERROR,
     scope: 'stream',
@@ -127,48 +128,59 @@ function malformed(streamId: number, why: string): ProtocolError {
 
 /** Checks regular fields shared by every kind of block (§8.2). */
 function checkRegular(name: string, value: string, streamId: number): void {
+  // One pass over the name, on the per-header path: a token (RFC 9110
+  // §5.6.2) with no uppercase (§8.2.1); uppercase is the error reported
+  // when both apply.
+  let upper = false;
+  let invalid = name.length === 0;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) throw malformed(streamId, `uppercase in field name ${JSON.stringify(name)}`);
+    if (c >= 0x41 && c <= 0x5a) upper = true;
+    else if (c >= 128 || TOKEN[c] === 0) invalid = true;
   }
-  if (!isToken(name)) throw malformed(streamId, `invalid field name ${JSON.stringify(name)}`);
-  if (CONNECTION_SPECIFIC.has(name)) throw malformed(streamId, `connection-specific field ${name}`);
-  if (name === 'te' && value !== 'trailers') throw malformed(streamId, 'TE other than trailers');
+  if (upper) throw malformedResponse(streamId, `uppercase in field name ${JSON.stringify(name)}`);
+  if (invalid) throw malformedResponse(streamId, `invalid field name ${JSON.stringify(name)}`);
+  if (CONNECTION_SPECIFIC.has(name)) throw malformedResponse(streamId, `connection-specific field ${name}`);
+  if (name === 'te' && value !== 'trailers') throw malformedResponse(streamId, 'TE other than trailers');
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) throw malformed(streamId, `NUL, CR or LF in the value of ${name}`);
+    if (c === 0 || c === 0x0a || c === 0x0d) throw malformedResponse(streamId, `NUL, CR or LF in the value of ${name}`);
   }
 }
 
 /** Checks a response header block: exactly one :status, first, 3 digits (§8.3.2). */
-export function checkResponseHead(fields: ReadonlyArray<readonly [string, string]>, streamId: number): ResponseHead {
+export function checkResponseHead(fields: ReadonlyArray<[string, string]>, streamId: number): ResponseHead {
   let status = -1;
   const out: Array<[string, string]> = [];
   let regularSeen = false;
-  for (const [name, value] of fields) {
+  for (const field of fields) {
+    const [name, value] = field;
     if (name.charCodeAt(0) === 0x3a) {
-      if (regularSeen) throw malformed(streamId, 'pseudo-header after a regular field');
-      if (name !== ':status') throw malformed(streamId, `pseudo-header ${name} in a response`);
-      if (status !== -1) throw malformed(streamId, 'duplicate :status');
-      if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformed(streamId, `bad :status ${JSON.stringify(value)}`);
+      if (regularSeen) throw malformedResponse(streamId, 'pseudo-header after a regular field');
+      if (name !== ':status') throw malformedResponse(streamId, `pseudo-header ${name} in a response`);
+      if (status !== -1) throw malformedResponse(streamId, 'duplicate :status');
+      if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformedResponse(streamId, `bad :status ${JSON.stringify(value)}`);
       status = Number(value);
       continue;
     }
     regularSeen = true;
     checkRegular(name, value, streamId);
-    out.push([name, value]);
+    // The decoder's tuple, not a copy.
+    out.push(field);
   }
-  if (status === -1) throw malformed(streamId, 'no :status');
+  if (status === -1) throw malformedResponse(streamId, 'no :status');
   return { status, fields: out };
 }
 
 /** Checks a trailer block: no pseudo-headers (§8.1). */
-export function checkTrailers(fields: ReadonlyArray<readonly [string, string]>, streamId: number): Array<[string, string]> {
+export function checkTrailers(fields: ReadonlyArray<[string, string]>, streamId: number): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const [name, value] of fields) {
-    if (name.charCodeAt(0) === 0x3a) throw malformed(streamId, `pseudo-header ${name} in trailers`);
+  for (const field of fields) {
+    const [name, value] = field;
+    if (name.charCodeAt(0) === 0x3a) throw malformedResponse(streamId, `pseudo-header ${name} in trailers`);
     checkRegular(name, value, streamId);
-    out.push([name, value]);
+    // The decoder's tuple, not a copy.
+    out.push(field);
   }
   return out;
 }
@@ -186,31 +198,33 @@ export interface PushedRequest {
  * Checks the request in a PUSH_PROMISE: all of :method, :scheme, :path and
  * :authority, a safe and cacheable method (§8.4), no body.
  */
-export function checkPushedRequest(fields: ReadonlyArray<readonly [string, string]>, streamId: number): PushedRequest {
+export function checkPushedRequest(fields: ReadonlyArray<[string, string]>, streamId: number): PushedRequest {
   const pseudo = new Map<string, string>();
   const out: Array<[string, string]> = [];
   let regularSeen = false;
-  for (const [name, value] of fields) {
+  for (const field of fields) {
+    const [name, value] = field;
     if (name.charCodeAt(0) === 0x3a) {
-      if (regularSeen) throw malformed(streamId, 'pseudo-header after a regular field');
+      if (regularSeen) throw malformedResponse(streamId, 'pseudo-header after a regular field');
       if (name !== ':method' && name !== ':scheme' && name !== ':authority' && name !== ':path') {
-        throw malformed(streamId, `pseudo-header ${name} in a pushed request`);
+        throw malformedResponse(streamId, `pseudo-header ${name} in a pushed request`);
       }
-      if (pseudo.has(name)) throw malformed(streamId, `duplicate ${name}`);
+      if (pseudo.has(name)) throw malformedResponse(streamId, `duplicate ${name}`);
       pseudo.set(name, value);
       continue;
     }
     regularSeen = true;
     checkRegular(name, value, streamId);
-    out.push([name, value]);
+    // The decoder's tuple, not a copy.
+    out.push(field);
   }
   const method = pseudo.get(':method');
   const scheme = pseudo.get(':scheme');
   const authority = pseudo.get(':authority');
   const path = pseudo.get(':path');
   if (method === undefined || scheme === undefined || authority === undefined || path === undefined || path === '') {
-    throw malformed(streamId, 'pushed request lacks :method, :scheme, :authority or :path');
+    throw malformedResponse(streamId, 'pushed request lacks :method, :scheme, :authority or :path');
   }
-  if (method !== 'GET' && method !== 'HEAD') throw malformed(streamId, `pushed request with unsafe method ${method}`);
+  if (method !== 'GET' && method !== 'HEAD') throw malformedResponse(streamId, `pushed request with unsafe method ${method}`);
   return { method, scheme, authority, path, fields: out };
 }

@@ -69,21 +69,11 @@ export class HTTP20Response {
    */
   async read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
     const source = this.iterator(options);
-    if (amt === undefined) {
-      const parts: Uint8Array[] = [];
-      if (this.leftover !== null) parts.push(this.leftover);
-      this.leftover = null;
-      for (;;) {
-        const r = await source.next();
-        if (r.done === true) break;
-        parts.push(r.value);
-      }
-      return Buffer.concat(parts);
-    }
-    if (!Number.isInteger(amt) || amt < 0) throw new RangeError('amt must be a non-negative integer');
+    if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) throw new RangeError('amt must be a non-negative integer');
+    const limit = amt ?? Infinity;
     const parts: Uint8Array[] = [];
     let have = 0;
-    while (have < amt) {
+    while (have < limit) {
       let chunk = this.leftover;
       this.leftover = null;
       if (chunk === null) {
@@ -91,7 +81,7 @@ export class HTTP20Response {
         if (r.done === true) break;
         chunk = r.value;
       }
-      const want = amt - have;
+      const want = limit - have;
       if (chunk.length > want) {
         this.leftover = chunk.subarray(want);
         chunk = chunk.subarray(0, want);

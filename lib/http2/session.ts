@@ -22,7 +22,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   Flag,
   FrameType,
+  frameTypeName,
   MAX_FRAME_SIZE_LIMIT,
+  MAX_STREAM_ID,
+  MAX_WINDOW_SIZE,
   SettingId,
 } from '../frame/constants.js';
 import { encodeDataFrameHeader, encodeFrame } from '../frame/encode.js';
@@ -31,8 +34,8 @@ import type { Frame, SettingsEntry } from '../frame/types.js';
 import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '../hpack/header-codec.js';
 import type { HeaderInput } from '../hpack/encoder.js';
 import type { HeaderField } from '../hpack/decoder.js';
-import { checkPushedRequest, checkResponseHead, checkTrailers, type PushedRequest } from './header-rules.js';
-import { FlowControlManager, MAX_WINDOW, type BaseFlowControlManager, type WindowManagerClass } from './window.js';
+import { checkPushedRequest, checkResponseHead, checkTrailers, malformedResponse, type PushedRequest } from './header-rules.js';
+import { FlowControlManager, type BaseFlowControlManager, type WindowManagerClass } from './window.js';
 
 /** The protocol's initial window size, for the connection and for streams (§6.9.2). */
 export const DEFAULT_WINDOW = 65_535;
@@ -117,7 +120,7 @@ interface Stream {
   endSent: boolean;
 }
 
-const NO_EVENTS: SessionEvent[] = [];
+const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
 
 /** Closed streams remembered, so late frames on them are told apart from frames on idle streams. */
 const CLOSED_MEMORY = 1000;
@@ -202,8 +205,8 @@ export class ClientSession {
 
   constructor(options: SessionOptions = {}) {
     this.enablePush = options.enablePush ?? false;
-    this.initialWindowSize = checkRange(options.initialWindowSize ?? 4 * 1024 * 1024, 0, MAX_WINDOW, 'initialWindowSize');
-    this.connectionWindowSize = checkRange(options.connectionWindowSize ?? 16 * 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW, 'connectionWindowSize');
+    this.initialWindowSize = checkRange(options.initialWindowSize ?? 4 * 1024 * 1024, 0, MAX_WINDOW_SIZE, 'initialWindowSize');
+    this.connectionWindowSize = checkRange(options.connectionWindowSize ?? 16 * 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW_SIZE, 'connectionWindowSize');
     this.maxFrameSizeOurs = checkRange(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, 'maxFrameSize');
     this.maxHeaderListSize = checkRange(options.maxHeaderListSize ?? 65_536, 0, 0xffffffff, 'maxHeaderListSize');
     this.headerTableSize = checkRange(options.headerTableSize ?? 4096, 0, 0xffffffff, 'headerTableSize');
@@ -257,7 +260,7 @@ export class ClientSession {
 
   /** Whether another stream may be opened now (the peer's MAX_CONCURRENT_STREAMS, GOAWAY). */
   canOpenStream(): boolean {
-    return this.dead === null && !this.goawaySent && this.goawayReceived < 0 && this.openLocal < this.peerMaxConcurrentStreams && this.nextStreamId <= 0x7fffffff;
+    return this.dead === null && !this.goawaySent && this.goawayReceived < 0 && this.openLocal < this.peerMaxConcurrentStreams && this.nextStreamId <= MAX_STREAM_ID;
   }
 
   /** Streams we opened that are not yet closed. */
@@ -285,23 +288,7 @@ export class ClientSession {
     this.nextStreamId += 2;
     let head = false;
     for (const h of headers) if (h[0] === ':method') head = h[1] === 'HEAD';
-    const stream: Stream = {
-      id,
-      state: endStream ? 'half-closed-local' : 'open',
-      recv: new this.windowManager(this.initialWindowSize),
-      sendWindow: this.peerInitialWindow,
-      outQueue: [],
-      outQueued: 0,
-      outEnd: false,
-      head,
-      responded: false,
-      expectedLength: -1,
-      received: 0,
-      pushed: false,
-      resetByUs: false,
-      endSent: false,
-    };
-    this.streams.set(id, stream);
+    this.streams.set(id, this.newStream(id, endStream ? 'half-closed-local' : 'open', head, false));
     this.openLocal++;
     this.emitHeaderBlock(id, block, endStream);
     return id;
@@ -384,7 +371,7 @@ export class ClientSession {
   }
 
   /** Events caused by commands (sendData, resetStream, ...) since the last call. */
-  takeEvents(): SessionEvent[] {
+  takeEvents(): readonly SessionEvent[] {
     if (this.events.length === 0) return NO_EVENTS;
     const events = this.events;
     this.events = [];
@@ -405,8 +392,8 @@ export class ClientSession {
    * A connection error appears as a final `connectionError` event (GOAWAY
    * queued); after it, input is ignored.
    */
-  receive(chunk: Uint8Array): SessionEvent[] {
-    if (this.dead !== null) return [];
+  receive(chunk: Uint8Array): readonly SessionEvent[] {
+    if (this.dead !== null) return NO_EVENTS;
     this.reader.push(chunk);
     try {
       for (;;) {
@@ -434,25 +421,21 @@ export class ClientSession {
     } catch (err) {
       this.connectionError(asConnectionError(err));
     }
-    const events = this.events;
-    this.events = [];
-    return events;
+    return this.takeEvents();
   }
 
   /**
    * The transport closed or failed: every open stream fails with `error`.
    * Returns the events for them.
    */
-  terminate(error: HyperwireError): SessionEvent[] {
+  terminate(error: HyperwireError): readonly SessionEvent[] {
     if (this.dead === null) this.dead = error;
+    // Only open streams are in the map: closing deletes them.
     for (const stream of [...this.streams.values()]) {
-      if (stream.state === 'closed') continue;
       this.events.push({ type: 'streamError', streamId: stream.id, error });
       this.closeStream(stream);
     }
-    const events = this.events;
-    this.events = [];
-    return events;
+    return this.takeEvents();
   }
 
   // --- frames in ---------------------------------------------------------------
@@ -460,7 +443,7 @@ export class ClientSession {
   private onFrame(frame: Frame): void {
     const cont = this.continuation;
     if (cont !== null && frame.type !== FrameType.CONTINUATION) {
-      throw protocolError(`${frameName(frame.type)} frame while a header block on stream ${cont.streamId} awaits CONTINUATION (§6.10)`);
+      throw protocolError(`${frameTypeName(frame.type)} frame while a header block on stream ${cont.streamId} awaits CONTINUATION (§6.10)`);
     }
     switch (frame.type) {
       case FrameType.DATA:
@@ -468,14 +451,14 @@ export class ClientSession {
       case FrameType.HEADERS: {
         if (frame.flags & Flag.PRIORITY && frame.streamDependency === frame.streamId) {
           // §5.3.1: a stream cannot depend on itself.
-          this.streamError(frame.streamId, streamProtocolError(frame.streamId, 'HEADERS makes the stream depend on itself'));
+          this.streamError(frame.streamId, malformedResponse(frame.streamId, 'HEADERS makes the stream depend on itself'));
         }
         return this.startBlock(frame.streamId, 'headers', (frame.flags & Flag.END_STREAM) !== 0, 0, frame.headerBlockFragment, (frame.flags & Flag.END_HEADERS) !== 0);
       }
       case FrameType.PRIORITY:
         // Deprecated (§5.3.2) and ignored, but a self-dependency is still an error.
         if (frame.streamDependency === frame.streamId) {
-          this.streamError(frame.streamId, streamProtocolError(frame.streamId, 'PRIORITY makes the stream depend on itself'));
+          this.streamError(frame.streamId, malformedResponse(frame.streamId, 'PRIORITY makes the stream depend on itself'));
         }
         return;
       case FrameType.RST_STREAM:
@@ -542,7 +525,7 @@ export class ClientSession {
     const endStream = (flags & Flag.END_STREAM) !== 0;
     if (stream.expectedLength >= 0 && (stream.received > stream.expectedLength || (endStream && stream.received !== stream.expectedLength))) {
       this.consumed(0, flowSize);
-      this.streamError(streamId, streamProtocolError(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received}+ octets of DATA (§8.1.1)`));
+      this.streamError(streamId, malformedResponse(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received}+ octets of DATA`));
       return;
     }
     // Padding is consumed on arrival: only the payload waits for the reader.
@@ -626,7 +609,7 @@ export class ClientSession {
         const head = checkResponseHead(decoded, streamId);
         if (head.status < 200) {
           // 1xx: informational; more HEADERS follow (§8.1). 101 is not allowed (§8.6).
-          if (endStream || head.status === 101) throw streamProtocolError(streamId, `status ${head.status} ${endStream ? 'with END_STREAM' : 'in HTTP/2'}`);
+          if (endStream || head.status === 101) throw malformedResponse(streamId, `status ${head.status} ${endStream ? 'with END_STREAM' : 'in HTTP/2'}`);
           this.events.push({ type: 'informational', streamId, status: head.status, headers: head.fields });
           return;
         }
@@ -634,16 +617,16 @@ export class ClientSession {
         const noBody = stream.head || head.status === 204 || head.status === 304;
         if (!noBody) stream.expectedLength = contentLength(head.fields, streamId);
         if (endStream && stream.expectedLength > 0) {
-          throw streamProtocolError(streamId, `content-length ${stream.expectedLength} with no DATA (§8.1.1)`);
+          throw malformedResponse(streamId, `content-length ${stream.expectedLength} with no DATA`);
         }
         stream.recv.documentSize = stream.expectedLength >= 0 ? stream.expectedLength : undefined;
         this.events.push({ type: 'response', streamId, status: head.status, headers: head.fields, endStream });
       } else {
         // A second block after the final response: trailers, which must end the stream (§8.1).
-        if (!endStream) throw streamProtocolError(streamId, 'a header block after the response without END_STREAM');
+        if (!endStream) throw malformedResponse(streamId, 'a header block after the response without END_STREAM');
         const trailers = checkTrailers(decoded, streamId);
         if (stream.expectedLength >= 0 && stream.received !== stream.expectedLength) {
-          throw streamProtocolError(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received} octets of DATA (§8.1.1)`);
+          throw malformedResponse(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received} octets of DATA`);
         }
         this.events.push({ type: 'trailers', streamId, headers: trailers });
       }
@@ -693,23 +676,7 @@ export class ClientSession {
       return refuse(ErrorCode.PROTOCOL_ERROR);
     }
     if (this.openPushes >= this.maxConcurrentPushes) return refuse(ErrorCode.REFUSED_STREAM);
-    const stream: Stream = {
-      id: promisedId,
-      state: 'reserved-remote',
-      recv: new this.windowManager(this.initialWindowSize),
-      sendWindow: 0,
-      outQueue: [],
-      outQueued: 0,
-      outEnd: true,
-      head: request.method === 'HEAD',
-      responded: false,
-      expectedLength: -1,
-      received: 0,
-      pushed: true,
-      resetByUs: false,
-      endSent: true,
-    };
-    this.streams.set(promisedId, stream);
+    this.streams.set(promisedId, this.newStream(promisedId, 'reserved-remote', request.method === 'HEAD', true));
     this.openPushes++;
     this.events.push({ type: 'push', parentStreamId: parentId, promisedStreamId: promisedId, request });
   }
@@ -722,8 +689,7 @@ export class ClientSession {
       // request body "without error"; the response must not be discarded
       // (§8.1). The stream closes quietly, and a writer waiting for the
       // queue to drain is woken: what it sends now is dropped (see sendData).
-      this.closeStream(stream);
-      this.closed.set(streamId, 'request-stopped');
+      this.closeStream(stream, 'request-stopped');
       this.events.push({ type: 'writable', streamId });
       return;
     }
@@ -744,7 +710,7 @@ export class ClientSession {
           if (value !== 0) throw protocolError(`SETTINGS_ENABLE_PUSH ${value} from a server`);
           break;
         case SettingId.INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) {
+          if (value > MAX_WINDOW_SIZE) {
             throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE ${value} exceeds 2^31-1 (§6.5.2)`, { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
           }
           // The change applies to every open stream's send window (§6.9.2).
@@ -753,7 +719,7 @@ export class ClientSession {
           for (const stream of this.streams.values()) {
             if (stream.pushed) continue;
             stream.sendWindow += delta;
-            if (stream.sendWindow > MAX_WINDOW) {
+            if (stream.sendWindow > MAX_WINDOW_SIZE) {
               throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE pushes stream ${stream.id}'s window past 2^31-1 (§6.9.2)`, {
                 errorCode: ErrorCode.FLOW_CONTROL_ERROR,
               });
@@ -808,7 +774,7 @@ export class ClientSession {
     this.events.push({ type: 'goaway', lastStreamId, errorCode, debugData: debug });
     // Streams we opened above last-stream-id were not processed: retryable (§6.8).
     for (const stream of [...this.streams.values()]) {
-      if (stream.pushed || stream.id <= lastStreamId || stream.state === 'closed') continue;
+      if (stream.pushed || stream.id <= lastStreamId) continue;
       const error = new StreamRefusedError(`Stream ${stream.id} was not processed: the server sent GOAWAY with last-stream-id ${lastStreamId}`, {
         streamId: stream.id,
         errorCode,
@@ -822,7 +788,7 @@ export class ClientSession {
     if (streamId === 0) {
       if (increment === 0) throw protocolError('WINDOW_UPDATE with an increment of 0 on the connection (§6.9)');
       this.connSendWindow += increment;
-      if (this.connSendWindow > MAX_WINDOW) {
+      if (this.connSendWindow > MAX_WINDOW_SIZE) {
         throw new ProtocolError('HW_ERR_FLOW_CONTROL', 'WINDOW_UPDATE pushes the connection window past 2^31-1 (§6.9.1)', { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
       }
       this.flushAll();
@@ -831,11 +797,11 @@ export class ClientSession {
     const stream = this.lookup(streamId, 'WINDOW_UPDATE');
     if (stream === undefined) return;
     if (increment === 0) {
-      this.streamError(streamId, streamProtocolError(streamId, 'WINDOW_UPDATE with an increment of 0 (§6.9)'));
+      this.streamError(streamId, malformedResponse(streamId, 'WINDOW_UPDATE with an increment of 0 (§6.9)'));
       return;
     }
     stream.sendWindow += increment;
-    if (stream.sendWindow > MAX_WINDOW) {
+    if (stream.sendWindow > MAX_WINDOW_SIZE) {
       this.streamError(streamId, new ProtocolError('HW_ERR_FLOW_CONTROL', `WINDOW_UPDATE pushes stream ${streamId}'s window past 2^31-1 (§6.9.1)`, {
         errorCode: ErrorCode.FLOW_CONTROL_ERROR,
         scope: 'stream',
@@ -874,6 +840,29 @@ export class ClientSession {
 
   // --- stream lifecycle --------------------------------------------------------
 
+  /**
+   * A stream record. A pushed stream never carries our DATA (§8.4): its send
+   * side starts ended, with no window.
+   */
+  private newStream(id: number, state: StreamState, head: boolean, pushed: boolean): Stream {
+    return {
+      id,
+      state,
+      recv: new this.windowManager(this.initialWindowSize),
+      sendWindow: pushed ? 0 : this.peerInitialWindow,
+      outQueue: [],
+      outQueued: 0,
+      outEnd: pushed,
+      head,
+      responded: false,
+      expectedLength: -1,
+      received: 0,
+      pushed,
+      resetByUs: false,
+      endSent: pushed,
+    };
+  }
+
   private remoteEnded(stream: Stream): void {
     this.events.push({ type: 'streamEnd', streamId: stream.id });
     if (stream.state === 'open') stream.state = 'half-closed-remote';
@@ -885,14 +874,14 @@ export class ClientSession {
     else if (stream.state === 'half-closed-remote') this.closeStream(stream);
   }
 
-  private closeStream(stream: Stream): void {
+  private closeStream(stream: Stream, how: ClosedHow = stream.resetByUs ? 'reset-by-us' : 'ended'): void {
     if (stream.state === 'closed') return;
     stream.state = 'closed';
     stream.outQueue.length = 0;
     stream.outQueued = 0;
     this.streams.delete(stream.id);
     this.blocked.delete(stream.id);
-    this.rememberClosed(stream.id, stream.resetByUs ? 'reset-by-us' : 'ended');
+    this.rememberClosed(stream.id, how);
     if (stream.pushed) {
       this.openPushes--;
     } else {
@@ -1026,24 +1015,12 @@ function protocolError(message: string): ProtocolError {
   return new ProtocolError('HW_ERR_PROTOCOL', message, { errorCode: ErrorCode.PROTOCOL_ERROR });
 }
 
-function streamProtocolError(streamId: number, why: string): ProtocolError {
-  return new ProtocolError('HW_ERR_MALFORMED_RESPONSE', `Malformed response on stream ${streamId}: ${why}`, {
-    errorCode: ErrorCode.PROTOCOL_ERROR,
-    scope: 'stream',
-    streamId,
-  });
-}
-
 function asConnectionError(err: unknown): HyperwireError {
   if (err instanceof HyperwireError) return err;
   return new ConnectionError('HW_ERR_INTERNAL', `Internal error while processing input: ${(err as Error)?.message ?? String(err)}`, {
     errorCode: ErrorCode.INTERNAL_ERROR,
     cause: err,
   });
-}
-
-function frameName(type: number): string {
-  return ['DATA', 'HEADERS', 'PRIORITY', 'RST_STREAM', 'SETTINGS', 'PUSH_PROMISE', 'PING', 'GOAWAY', 'WINDOW_UPDATE', 'CONTINUATION'][type] ?? `type 0x${type.toString(16)}`;
 }
 
 /** The response's content-length, -1 if absent; several must agree (RFC 9110 §8.6). */
@@ -1053,9 +1030,9 @@ function contentLength(fields: ReadonlyArray<readonly [string, string]>, streamI
     if (name !== 'content-length') continue;
     for (const part of value.split(',')) {
       const v = part.trim();
-      if (!/^[0-9]{1,15}$/.test(v)) throw streamProtocolError(streamId, `invalid content-length ${JSON.stringify(value)}`);
+      if (!/^[0-9]{1,15}$/.test(v)) throw malformedResponse(streamId, `invalid content-length ${JSON.stringify(value)}`);
       const n = Number(v);
-      if (length !== -1 && n !== length) throw streamProtocolError(streamId, 'conflicting content-length values');
+      if (length !== -1 && n !== length) throw malformedResponse(streamId, 'conflicting content-length values');
       length = n;
     }
   }

@@ -8,8 +8,7 @@
  * shut and the sender waits: buffering is bounded by the windows.
  */
 
-/** The largest flow-control window (RFC 9113 §6.9.1). */
-export const MAX_WINDOW = 2 ** 31 - 1;
+import { MAX_WINDOW_SIZE } from '../frame/constants.js';
 
 /**
  * The base of window managers, after hyper's: one instance per connection
@@ -56,7 +55,7 @@ export abstract class BaseFlowControlManager {
     let increment = this.increaseWindowSize(frameSize);
     if (increment <= 0 && this.windowSize <= 0) increment = this.blocked();
     if (!(increment > 0)) return 0;
-    increment = Math.min(Math.floor(increment), MAX_WINDOW - this.windowSize);
+    increment = Math.min(Math.floor(increment), MAX_WINDOW_SIZE - this.windowSize);
     if (increment <= 0) return 0;
     this.windowSize += increment;
     return increment;

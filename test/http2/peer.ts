@@ -99,7 +99,7 @@ export class Peer {
   }
 
   /** Encodes frames (or takes raw bytes) and feeds them to the client in one chunk. */
-  receive(...frames: Array<Frame | Uint8Array>): SessionEvent[] {
+  receive(...frames: Array<Frame | Uint8Array>): readonly SessionEvent[] {
     return this.client.receive(Buffer.concat(frames.map((f) => (f instanceof Uint8Array ? f : encodeFrame(f)))));
   }
 

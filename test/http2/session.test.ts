@@ -18,7 +18,8 @@ import {
 import { FrameType, SettingId, encodeFrame, type Frame } from '../../lib/frame/index.js';
 import { Encoder, builtinHeaderCodec, hpackJsHeaderCodec } from '../../lib/hpack/index.js';
 import { ClientSession, DEFAULT_WINDOW, type SessionEvent } from '../../lib/http2/session.js';
-import { BaseFlowControlManager, MAX_WINDOW } from '../../lib/http2/window.js';
+import { BaseFlowControlManager } from '../../lib/http2/window.js';
+import { MAX_WINDOW_SIZE as MAX_WINDOW } from '../../lib/frame/constants.js';
 import { everyByte, randomSplits } from '../frame/helpers.js';
 import {
   Peer,
@@ -608,7 +609,7 @@ describe('streams and responses', () => {
 });
 
 describe('content-length (§8.1.1)', () => {
-  function withLength(value: string | string[]): [Peer, number, SessionEvent[]] {
+  function withLength(value: string | string[]): [Peer, number, readonly SessionEvent[]] {
     const peer = new Peer();
     peer.handshake();
     const id = peer.open();

@@ -4,7 +4,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { BaseFlowControlManager, FlowControlManager, MAX_WINDOW } from '../../lib/http2/window.js';
+import { BaseFlowControlManager, FlowControlManager } from '../../lib/http2/window.js';
+import { MAX_WINDOW_SIZE as MAX_WINDOW } from '../../lib/frame/constants.js';
 
 /** A manager that returns a scripted increment, to test the base class's clamping. */
 class Scripted extends BaseFlowControlManager {

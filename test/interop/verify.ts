@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, type HTTP20Response } from '../../lib/index.js';
-import { CERT_FILE, type ServerHandle } from '../helpers/servers.js';
+import { expect } from 'vitest';
+import { CERT_FILE, type ServedFile, type ServerHandle } from '../helpers/servers.js';
 
 /** The test CA (the self-signed certificate itself). */
 export const CA = readFileSync(CERT_FILE);
@@ -26,6 +27,19 @@ export async function hashBody(response: HTTP20Response): Promise<{ length: numb
     chunks++;
   }
   return { length, sha256: hash.digest('hex'), chunks };
+}
+
+/**
+ * GETs a served file and checks it: status 200, its content-length (when
+ * `checkLength`), and the length and SHA-256 of the body read chunk by chunk.
+ */
+export async function expectFile(conn: HTTP20Connection, file: ServedFile, checkLength = true): Promise<void> {
+  const r = await conn.getResponse(await conn.request('GET', file.path));
+  expect(r.status).toBe(200);
+  if (checkLength) expect(r.headers.get('content-length')).toEqual([String(file.size)]);
+  const got = await hashBody(r);
+  expect(got.length).toBe(file.size);
+  expect(got.sha256).toBe(file.sha256);
 }
 
 /** The SHA-256 (hex) of some octets. */
