@@ -14,6 +14,8 @@ export {
   HPACKDecodingError,
   HPACKEncodingError,
   HTTP20Error,
+  HTTP11Error,
+  ProxyError,
   HyperwireError,
   ProtocolError,
 } from './common/errors.js';
@@ -37,9 +39,25 @@ export type { RequestBody } from './common/body.js';
 export { HTTP20Connection, channels } from './http2/connection.js';
 export type { HTTP20ConnectionOptions, RequestOptions, Timeouts } from './http2/connection.js';
 export { HTTP20Response } from './http2/response.js';
-export type { ReadOptions } from './http2/response.js';
+export { BaseResponse } from './common/response.js';
+export type { ReadOptions } from './common/response.js';
 export { HTTP20Push } from './http2/push.js';
 export { ClientSession } from './http2/session.js';
 export type { SessionEvent, SessionOptions, StreamState } from './http2/session.js';
 export { BaseFlowControlManager, FlowControlManager } from './http2/window.js';
 export type { WindowManagerClass } from './http2/window.js';
+
+// HTTP/1.1.
+export { HTTP11Connection } from './http1/connection.js';
+export type { HTTP11ConnectionOptions, HTTP11RequestOptions } from './http1/connection.js';
+export { HTTP11Response } from './http1/response.js';
+export { ResponseParser } from './http1/parser.js';
+export type { ResponseHandler, ResponseParserOptions } from './http1/parser.js';
+export { openTunnel } from './http1/tunnel.js';
+export type { TunnelOptions } from './http1/tunnel.js';
+
+// The facade and TLS.
+export { HTTPConnection } from './connection.js';
+export type { HTTPConnectionOptions, HTTPRequestOptions, HTTPResponse, Protocol } from './connection.js';
+export { initContext } from './tls.js';
+export type { TLSContextOptions } from './tls.js';

@@ -24,6 +24,17 @@ describe('the public surface', () => {
       'HPACKDecodingError',
       'HPACKEncodingError',
       'HeaderListSizeError',
+      'HTTPConnection',
+      'HTTP20Connection',
+      'HTTP11Connection',
+      'HTTP20Response',
+      'HTTP11Response',
+      'ResponseParser',
+      'HTTP11Error',
+      'ProxyError',
+      'TLSError',
+      'initContext',
+      'openTunnel',
     ]) {
       expect(hyperwire, name).toHaveProperty(name);
     }

@@ -163,3 +163,25 @@ export class TLSError extends HyperwireError {
     super(code, message, { scope: 'connection', ...options });
   }
 }
+
+/**
+ * An HTTP/1.1 server sent something RFC 9112 does not allow: a malformed
+ * status line, header line or chunk size, conflicting Content-Length, a
+ * header section over the limit, or a body cut short. The connection is
+ * closed, since its framing can no longer be trusted (RFC 9112 §11.2).
+ */
+export class HTTP11Error extends HyperwireError {
+  constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
+    super(code, message, { scope: 'connection', ...options });
+  }
+}
+
+/** A proxy refused the CONNECT tunnel; `status` is the status it answered with. */
+export class ProxyError extends HyperwireError {
+  /** The proxy's status code (407 asks for Proxy-Authorization). */
+  readonly status: number;
+  constructor(message: string, status: number, options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_PROXY', message, { scope: 'connection', ...options });
+    this.status = status;
+  }
+}

@@ -4,11 +4,13 @@
  * by ID in any order; pushed responses are consumed with getPushes().
  */
 
-import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { debuglog } from 'node:util';
+import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
+import { channels } from '../common/diagnostics.js';
+import { connectError, resolveTimeouts, splitAuthority, type Timeouts } from '../common/net.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
@@ -25,21 +27,7 @@ import type { WindowManagerClass } from './window.js';
 
 const debug = debuglog('hyperwire');
 
-/** diagnostics_channel names published by the connection. */
-export const channels = {
-  requestStart: diagnosticsChannel.channel('hyperwire:request:start'),
-  responseHeaders: diagnosticsChannel.channel('hyperwire:response:headers'),
-  requestEnd: diagnosticsChannel.channel('hyperwire:request:end'),
-  requestError: diagnosticsChannel.channel('hyperwire:request:error'),
-} as const;
-
-/** Timeouts in milliseconds; 0 or undefined means none. */
-export interface Timeouts {
-  /** Connecting, TLS handshake included. */
-  connect?: number;
-  /** Each wait for response data (headers or body) while nothing arrives. */
-  read?: number;
-}
+export { channels, splitAuthority, type Timeouts };
 
 /** Options of {@link HTTP20Connection}. */
 export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowManager' | 'headerCodec' | 'enablePush'> {
@@ -63,45 +51,18 @@ export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowMan
   closeTimeout?: number;
   /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
   socket?: net.Socket;
+  /**
+   * @internal The `socket` was upgraded from HTTP/1.1 by a 101 to `Upgrade: h2c`
+   * (RFC 7540 §3.2): the request sent before is stream 1, and `rest` holds
+   * what the server sent after the 101.
+   */
+  upgraded?: { method: string; rest: Buffer };
 }
 
 /** Options of a request. */
 export interface RequestOptions {
   headers?: HeadersInit;
   body?: RequestBody;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: Error) => void;
-  settled: boolean;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const d: Deferred<T> = {
-    promise: new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    }),
-    resolve: (v) => {
-      if (d.settled) return;
-      d.settled = true;
-      resolve(v);
-    },
-    reject: (e) => {
-      if (d.settled) return;
-      d.settled = true;
-      reject(e);
-    },
-    settled: false,
-  };
-  // Nobody may ever ask for this result; its failure must not become an
-  // unhandled rejection. Callers who await it still see the error.
-  d.promise.catch(() => {});
-  return d;
 }
 
 /** Per-stream bookkeeping of the connection. */
@@ -154,6 +115,8 @@ export class HTTP20Connection {
   private readonly idleWaiters = new Set<() => void>();
   private writeWaiter: (() => void) | null = null;
   private readonly sendBuffer: number;
+  private givenSocket: net.Socket | undefined;
+  private upgraded: { method: string; rest: Buffer } | undefined;
 
   /**
    * @param authority `host`, `host:port` or `[v6]:port`.
@@ -164,15 +127,36 @@ export class HTTP20Connection {
     this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
     this.secure = options.secure ?? this.port !== 80;
     this.options = options;
-    const t = options.timeout;
-    this.connectTimeout = typeof t === 'number' ? t : (t?.connect ?? 0);
-    this.readTimeout = typeof t === 'number' ? t : (t?.read ?? 0);
+    const t = resolveTimeouts(options.timeout);
+    this.connectTimeout = t.connect;
+    this.readTimeout = t.read;
     const sessionOptions: SessionOptions = { ...options, enablePush: options.enablePush ?? false };
     if (debug.enabled) sessionOptions.onFrame = (frame) => debug('frame in: %s', describeFrame(frame));
     if (options.windowManager !== undefined) sessionOptions.windowManager = options.windowManager;
     if (options.headerCodec !== undefined) sessionOptions.headerCodec = options.headerCodec;
     this.session = new ClientSession(sessionOptions);
     this.sendBuffer = options.networkBufferSize ?? 65_536;
+    this.givenSocket = options.socket;
+    this.upgraded = options.upgraded;
+  }
+
+  /**
+   * @internal The value of the HTTP2-Settings header for an HTTP/1.1
+   * `Upgrade: h2c` request (RFC 7540 §3.2.1): our SETTINGS, base64url.
+   */
+  upgradeSettings(): string {
+    return this.session.settingsPayload().toString('base64url');
+  }
+
+  /**
+   * @internal Takes over a socket that a 101 switched to h2c: the upgraded
+   * request is stream 1, and `rest` is what followed the 101.
+   */
+  adoptUpgraded(socket: net.Socket, upgraded: { method: string; rest: Buffer }): Promise<void> {
+    if (this.connecting !== null) throw new Error('The connection is already connected');
+    this.givenSocket = socket;
+    this.upgraded = upgraded;
+    return this.connect();
   }
 
   /** The value of :authority for requests. */
@@ -398,7 +382,7 @@ export class HTTP20Connection {
   // --- internals ---------------------------------------------------------------
 
   private async dial(): Promise<void> {
-    const socket = this.options.socket ?? this.openSocket();
+    const socket = this.givenSocket ?? this.openSocket();
     this.socket = socket;
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
@@ -415,7 +399,7 @@ export class HTTP20Connection {
       // A socket handed in may be connected already (for TLS: handshake done,
       // when alpnProtocol is no longer null).
       const ready = !socket.connecting && (!this.secure || (socket as tls.TLSSocket).alpnProtocol !== null);
-      if (this.options.socket !== undefined && ready) return resolve();
+      if (this.givenSocket !== undefined && ready) return resolve();
       socket.once('error', onError);
       socket.once(this.secure ? 'secureConnect' : 'connect', onConnect);
       if (this.connectTimeout > 0) {
@@ -438,6 +422,8 @@ export class HTTP20Connection {
       }
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A socket handed over after a 101 was paused so nothing was lost.
+    socket.resume();
     socket.on('error', (err) => this.shutdown(new ConnectionError('HW_ERR_SOCKET', `Socket error: ${err.message}`, { cause: err })));
     socket.on('close', () => this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection was closed by the peer')));
     socket.on('drain', () => {
@@ -445,8 +431,17 @@ export class HTTP20Connection {
       this.writeWaiter = null;
       w?.();
     });
-    this.session.start();
-    this.flush();
+    const upgraded = this.upgraded;
+    if (upgraded === undefined) {
+      this.session.start();
+      this.flush();
+    } else {
+      const id = this.session.startUpgraded(upgraded.method);
+      this.track(id, false);
+      this.outstanding.push(id);
+      this.flush();
+      if (upgraded.rest.length > 0) this.onData(upgraded.rest);
+    }
     debug('connected to %s:%d (%s)', this.host, this.port, this.secure ? 'h2' : 'h2c');
   }
 
@@ -717,19 +712,7 @@ export class HTTP20Connection {
 
   private withReadTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     if (this.readTimeout <= 0) return promise;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`)), this.readTimeout);
-      promise.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e as Error);
-        },
-      );
-    });
+    return withTimeout(promise, this.readTimeout, () => new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`));
   }
 
   private failQueued(error: HyperwireError): void {
@@ -784,32 +767,6 @@ export class HTTP20Connection {
   }
 }
 
-/** Resolves and forgets every waiter of a set. */
-function wakeAll(waiters: Set<() => void>): void {
-  const all = [...waiters];
-  waiters.clear();
-  for (const w of all) w();
-}
-
-/** Waits for `promise`, but not longer than `ms`. */
-async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-/** The typed error for a failed connect: TLS and ALPN failures apart. */
-function connectError(err: Error, host: string, port: number): HyperwireError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  if (code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
-    return new TLSError('HW_ERR_ALPN', `The server at ${host}:${port} does not speak h2 (ALPN found no common protocol)`, { cause: err });
-  }
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(code)) {
-    return new TLSError('HW_ERR_TLS', `TLS with ${host}:${port} failed: ${err.message}`, { cause: err });
-  }
-  return new ConnectionError('HW_ERR_CONNECT', `Connecting to ${host}:${port} failed: ${err.message}`, { cause: err });
-}
-
 /** One line about a frame, for NODE_DEBUG=hyperwire. */
 function describeFrame(frame: Frame): string {
   const name = frameTypeName(frame.type);
@@ -827,16 +784,4 @@ function describeFrame(frame: Frame): string {
     default:
       return base;
   }
-}
-
-/** Splits `host`, `host:port` or `[v6]:port`. */
-export function splitAuthority(authority: string): { host: string; port: number | undefined } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority) ?? /^([^:]+)(?::(\d+))?$/.exec(authority);
-  if (m === null) {
-    if (net.isIPv6(authority)) return { host: authority, port: undefined };
-    throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
-  }
-  const port = m[2] === undefined ? undefined : Number(m[2]);
-  if (port !== undefined && (port < 1 || port > 65535)) throw new RangeError(`Invalid port in ${authority}`);
-  return { host: m[1]!, port };
 }

@@ -6,7 +6,10 @@
 
 import { ErrorCode, ProtocolError } from '../common/errors.js';
 import { entriesOf, type HeadersInit } from '../common/headers.js';
+import { isToken, isValidValue, TOKEN } from '../common/field-syntax.js';
 import type { HeaderInput } from '../hpack/encoder.js';
+
+export { isToken, isValidValue };
 
 /** Connection-specific fields, which HTTP/2 forbids (§8.2.2). */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
@@ -16,37 +19,6 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
-
-// RFC 9110 §5.6.2 token characters, as a lookup table.
-const TOKEN = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
-
-/** Whether `name` is a valid field name (a token). */
-export function isToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] === 0) return false;
-  }
-  return true;
-}
-
-/**
- * Whether `value` may be sent: octets only (code units up to 0xff), no NUL,
- * CR or LF (§8.2.1), no leading or trailing space or tab.
- */
-export function isValidValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d || c > 0xff) return false;
-  }
-  if (value.length > 0) {
-    const first = value.charCodeAt(0);
-    const last = value.charCodeAt(value.length - 1);
-    if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
-  }
-  return true;
-}
 
 /** What a request is made of, before it becomes a header list. */
 export interface RequestTarget {

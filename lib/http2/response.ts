@@ -2,148 +2,31 @@
  * HTTP20Response: one response, read by stream ID from an HTTP20Connection.
  */
 
-import type { BodyQueue } from '../common/body-queue.js';
-import { decodeChunks, isDecodable } from '../common/decoding.js';
-import { HTTPHeaderMap } from '../common/headers.js';
+import { BaseResponse, type BaseResponseInit } from '../common/response.js';
 
-function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-}
-
-/** Options of the body readers. */
-export interface ReadOptions {
-  /** Decode gzip, deflate and br transparently. Default true. */
-  decodeContent?: boolean;
-}
+export type { ReadOptions } from '../common/response.js';
 
 /** @internal What the connection gives a response. */
-export interface ResponseInit {
+export interface ResponseInit extends BaseResponseInit {
   streamId: number;
-  status: number;
-  headers: Array<[string, string]>;
-  body: BodyQueue;
-  trailers: () => HTTPHeaderMap | null;
-  close: () => void;
 }
 
 /**
- * A response on an HTTP/2 stream. The body is read with {@link read} or
- * {@link readChunked}; the stream's flow-control window is given back as it
- * is read, so a response nobody reads holds back its sender.
+ * A response on an HTTP/2 stream. The stream's flow-control window is given
+ * back as the body is read, so a response nobody reads holds back its
+ * sender. {@link close} on an unfinished stream resets it with CANCEL.
  */
-export class HTTP20Response {
+export class HTTP20Response extends BaseResponse {
   /** The stream this response arrived on. */
   readonly streamId: number;
-  /** The status code. */
-  readonly status: number;
   /** HTTP/2 has no reason phrase: always ''. */
   readonly reason = '';
-  /** The response header fields. */
-  readonly headers: HTTPHeaderMap;
-  private readonly body: BodyQueue;
-  private readonly getTrailers: () => HTTPHeaderMap | null;
-  private readonly onClose: () => void;
-  private source: AsyncIterator<Uint8Array> | null = null;
-  private decoded: boolean | null = null;
-  private leftover: Uint8Array | null = null;
-  private closed = false;
+  /** Always 2. */
+  readonly version = 2 as const;
 
   /** @internal */
   constructor(init: ResponseInit) {
+    super(init);
     this.streamId = init.streamId;
-    this.status = init.status;
-    this.headers = new HTTPHeaderMap(init.headers);
-    this.body = init.body;
-    this.getTrailers = init.trailers;
-    this.onClose = init.close;
-  }
-
-  /** Trailer fields, once the body has been read to the end (null if none came). */
-  get trailers(): HTTPHeaderMap | null {
-    return this.getTrailers();
-  }
-
-  /**
-   * Reads the body: all of what is left, or up to `amt` octets (fewer only
-   * at the end). An empty Buffer means the end.
-   */
-  async read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
-    const source = this.iterator(options);
-    if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) throw new RangeError('amt must be a non-negative integer');
-    const limit = amt ?? Infinity;
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    while (have < limit) {
-      let chunk = this.leftover;
-      this.leftover = null;
-      if (chunk === null) {
-        const r = await source.next();
-        if (r.done === true) break;
-        chunk = r.value;
-      }
-      const want = limit - have;
-      if (chunk.length > want) {
-        this.leftover = chunk.subarray(want);
-        chunk = chunk.subarray(0, want);
-      }
-      parts.push(chunk);
-      have += chunk.length;
-    }
-    return Buffer.concat(parts, have);
-  }
-
-  /**
-   * The body as it arrives, chunk by chunk. (A plain iterator rather than an
-   * async generator: one promise per chunk instead of two.)
-   */
-  readChunked(options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
-    const source = this.iterator(options);
-    const self = this;
-    const iterator: AsyncIterableIterator<Buffer> = {
-      next(): Promise<IteratorResult<Buffer>> {
-        const left = self.leftover;
-        if (left !== null) {
-          self.leftover = null;
-          return Promise.resolve({ done: false, value: asBuffer(left) });
-        }
-        return source.next().then((r) => (r.done === true ? { done: true, value: undefined } : { done: false, value: asBuffer(r.value) }));
-      },
-      async return(): Promise<IteratorResult<Buffer>> {
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
-  }
-
-  /**
-   * Done with the response: if its stream is unfinished, it is reset with
-   * CANCEL so the server stops sending.
-   */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose();
-  }
-
-  private iterator(options: ReadOptions): AsyncIterator<Uint8Array> {
-    const decode = options.decodeContent ?? true;
-    if (this.source !== null) {
-      if (decode !== this.decoded) throw new Error('decodeContent cannot change once the body is being read');
-      return this.source;
-    }
-    this.decoded = decode;
-    const encoding = this.headers.first('content-encoding');
-    const raw = this.body;
-    this.source =
-      decode && encoding !== undefined && isDecodable(encoding)
-        ? decodeChunks(raw, encoding)[Symbol.asyncIterator]()
-        : {
-            // Straight from the queue: no generator in between.
-            next: () => raw.next().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk })),
-          };
-    return this.source;
   }
 }

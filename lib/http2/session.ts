@@ -232,8 +232,8 @@ export class ClientSession {
     return this.codec.backend;
   }
 
-  /** Queues the connection preface, our SETTINGS and the connection window raise (§3.4). */
-  start(): void {
+  /** Our SETTINGS (§6.5.2), as sent in the preface and in HTTP2-Settings. */
+  private localSettings(): SettingsEntry[] {
     const settings: SettingsEntry[] = [
       [SettingId.ENABLE_PUSH, this.enablePush ? 1 : 0],
       [SettingId.INITIAL_WINDOW_SIZE, this.initialWindowSize],
@@ -242,13 +242,42 @@ export class ClientSession {
     if (this.headerTableSize !== 4096) settings.push([SettingId.HEADER_TABLE_SIZE, this.headerTableSize]);
     if (this.maxFrameSizeOurs !== DEFAULT_MAX_FRAME_SIZE) settings.push([SettingId.MAX_FRAME_SIZE, this.maxFrameSizeOurs]);
     if (this.enablePush) settings.push([SettingId.MAX_CONCURRENT_STREAMS, this.maxConcurrentPushes]);
+    return settings;
+  }
+
+  /**
+   * The payload of our SETTINGS frame, for the HTTP2-Settings header of an
+   * HTTP/1.1 Upgrade request (RFC 7540 §3.2.1), before base64url.
+   */
+  settingsPayload(): Buffer {
+    return encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, ack: false, settings: this.localSettings() }).subarray(9);
+  }
+
+  /** Queues the connection preface, our SETTINGS and the connection window raise (§3.4). */
+  start(): void {
     this.emit(CONNECTION_PREFACE);
-    this.emit(encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, ack: false, settings }));
+    this.emit(encodeFrame({ type: FrameType.SETTINGS, flags: 0, streamId: 0, ack: false, settings: this.localSettings() }));
     const raise = this.connectionWindowSize - DEFAULT_WINDOW;
     if (raise > 0) {
       this.connRecv.windowSize += raise;
       this.emit(windowUpdate(0, raise));
     }
+  }
+
+  /**
+   * Starts the connection after an HTTP/1.1 `Upgrade: h2c` was answered with
+   * 101 (RFC 7540 §3.2): the request already sent becomes stream 1,
+   * half-closed (local), and its response arrives on it. Returns 1.
+   *
+   * @param method the upgraded request's method (a HEAD response has no body).
+   */
+  startUpgraded(method: string): number {
+    if (this.nextStreamId !== 1) throw new Error('startUpgraded() must come before any stream is opened');
+    this.start();
+    this.nextStreamId = 3;
+    this.streams.set(1, this.newStream(1, 'half-closed-local', method === 'HEAD', false));
+    this.openLocal++;
+    return 1;
   }
 
   /** Whether the connection is over (a connection error, or GOAWAY both ways and nothing open). */

@@ -1,0 +1,109 @@
+/**
+ * What every connection needs from the network: authorities, timeouts and
+ * typed connect errors.
+ */
+
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { ConnectionError, type HyperwireError, TimeoutError, TLSError } from './errors.js';
+
+/** Timeouts in milliseconds; 0 or undefined means none. */
+export interface Timeouts {
+  /** Connecting, TLS handshake included. */
+  connect?: number;
+  /** Each wait for response data (headers or body) while nothing arrives. */
+  read?: number;
+}
+
+/** Reads the `timeout` option: one number for both phases, or per phase. */
+export function resolveTimeouts(t: number | Timeouts | undefined): { connect: number; read: number } {
+  return { connect: typeof t === 'number' ? t : (t?.connect ?? 0), read: typeof t === 'number' ? t : (t?.read ?? 0) };
+}
+
+/** The typed error for a failed connect: TLS and ALPN failures apart. */
+export function connectError(err: Error, host: string, port: number): HyperwireError {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+    return new TLSError('HW_ERR_ALPN', `The server at ${host}:${port} has no protocol in common with us by ALPN`, { cause: err });
+  }
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(code)) {
+    return new TLSError('HW_ERR_TLS', `TLS with ${host}:${port} failed: ${err.message}`, { cause: err });
+  }
+  return new ConnectionError('HW_ERR_CONNECT', `Connecting to ${host}:${port} failed: ${err.message}`, { cause: err });
+}
+
+/** Splits `host`, `host:port` or `[v6]:port`. */
+export function splitAuthority(authority: string): { host: string; port: number | undefined } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority) ?? /^([^:]+)(?::(\d+))?$/.exec(authority);
+  if (m === null) {
+    if (net.isIPv6(authority)) return { host: authority, port: undefined };
+    throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
+  }
+  const port = m[2] === undefined ? undefined : Number(m[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new RangeError(`Invalid port in ${authority}`);
+  return { host: m[1]!, port };
+}
+
+/** Where and how to open a socket. */
+export interface DialOptions {
+  host: string;
+  port: number;
+  /** Socket read buffer size. */
+  highWaterMark: number;
+  /** ms for the TCP connect and TLS handshake; 0 for none. */
+  timeout: number;
+}
+
+/** Opens a TCP connection and waits for it. */
+export async function dialTCP(options: DialOptions): Promise<net.Socket> {
+  const socket = net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);
+  await waitConnected(socket, 'connect', options);
+  return socket;
+}
+
+/**
+ * Starts TLS, directly or over `over` (a proxy tunnel), offering `alpn`,
+ * and waits for the handshake. SNI is sent for host names, not addresses.
+ */
+export async function dialTLS(options: DialOptions & { tls?: tls.ConnectionOptions | undefined; alpn: string[]; over?: net.Socket | undefined }): Promise<tls.TLSSocket> {
+  const { host, port } = options;
+  const socket = tls.connect({
+    servername: net.isIP(host) === 0 ? host : undefined,
+    minVersion: 'TLSv1.2',
+    ...options.tls,
+    ...(options.over === undefined ? { host, port } : { socket: options.over }),
+    ALPNProtocols: options.alpn,
+    highWaterMark: options.highWaterMark,
+  } as unknown as tls.ConnectionOptions);
+  await waitConnected(socket, 'secureConnect', options);
+  return socket;
+}
+
+/** Waits for `event` on a socket being connected, with a timeout and typed errors. */
+export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConnect', options: DialOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err?: Error): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off(event, onConnect);
+      if (err !== undefined) {
+        socket.destroy();
+        reject(err);
+      } else resolve();
+    };
+    const onError = (err: Error): void => done(connectError(err, options.host, options.port));
+    const onConnect = (): void => done();
+    socket.once('error', onError);
+    socket.once(event, onConnect);
+    if (options.timeout > 0) {
+      timer = setTimeout(() => done(new TimeoutError(`Connecting to ${options.host}:${options.port} took longer than ${options.timeout} ms`)), options.timeout);
+    }
+  });
+}
+
+/** The ALPN protocol a TLS socket settled on, or null for none. */
+export function alpnOf(socket: net.Socket): string | null {
+  const alpn = (socket as tls.TLSSocket).alpnProtocol;
+  return typeof alpn === 'string' ? alpn : null;
+}

@@ -1,0 +1,146 @@
+/**
+ * The body-reading half every response shares, whatever the protocol:
+ * read(), readChunked(), content decoding, trailers and close().
+ */
+
+import type { BodyQueue } from './body-queue.js';
+import { decodeChunks, isDecodable } from './decoding.js';
+import { HTTPHeaderMap } from './headers.js';
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
+/** Options of the body readers. */
+export interface ReadOptions {
+  /** Decode gzip, deflate and br transparently. Default true. */
+  decodeContent?: boolean;
+}
+
+/** @internal What a connection gives a response. */
+export interface BaseResponseInit {
+  status: number;
+  headers: Array<[string, string]>;
+  body: BodyQueue;
+  trailers: () => HTTPHeaderMap | null;
+  close: () => void;
+}
+
+/**
+ * A response's status, headers and body. The body is read with
+ * {@link read} or {@link readChunked}; it arrives as it is read, so a
+ * response nobody reads holds back its sender.
+ */
+export abstract class BaseResponse {
+  /** The status code. */
+  readonly status: number;
+  /** The reason phrase ('' on HTTP/2, which has none). */
+  abstract readonly reason: string;
+  /** The response header fields. */
+  readonly headers: HTTPHeaderMap;
+  private readonly body: BodyQueue;
+  private readonly getTrailers: () => HTTPHeaderMap | null;
+  private readonly onClose: () => void;
+  private source: AsyncIterator<Uint8Array> | null = null;
+  private decoded: boolean | null = null;
+  private leftover: Uint8Array | null = null;
+  private closed = false;
+
+  /** @internal */
+  constructor(init: BaseResponseInit) {
+    this.status = init.status;
+    this.headers = new HTTPHeaderMap(init.headers);
+    this.body = init.body;
+    this.getTrailers = init.trailers;
+    this.onClose = init.close;
+  }
+
+  /** Trailer fields, once the body has been read to the end (null if none came). */
+  get trailers(): HTTPHeaderMap | null {
+    return this.getTrailers();
+  }
+
+  /**
+   * Reads the body: all of what is left, or up to `amt` octets (fewer only
+   * at the end). An empty Buffer means the end.
+   */
+  async read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
+    const source = this.iterator(options);
+    if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) throw new RangeError('amt must be a non-negative integer');
+    const limit = amt ?? Infinity;
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    while (have < limit) {
+      let chunk = this.leftover;
+      this.leftover = null;
+      if (chunk === null) {
+        const r = await source.next();
+        if (r.done === true) break;
+        chunk = r.value;
+      }
+      const want = limit - have;
+      if (chunk.length > want) {
+        this.leftover = chunk.subarray(want);
+        chunk = chunk.subarray(0, want);
+      }
+      parts.push(chunk);
+      have += chunk.length;
+    }
+    return Buffer.concat(parts, have);
+  }
+
+  /**
+   * The body as it arrives, chunk by chunk. (A plain iterator rather than an
+   * async generator: one promise per chunk instead of two.)
+   */
+  readChunked(options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
+    const source = this.iterator(options);
+    const self = this;
+    const iterator: AsyncIterableIterator<Buffer> = {
+      next(): Promise<IteratorResult<Buffer>> {
+        const left = self.leftover;
+        if (left !== null) {
+          self.leftover = null;
+          return Promise.resolve({ done: false, value: asBuffer(left) });
+        }
+        return source.next().then((r) => (r.done === true ? { done: true, value: undefined } : { done: false, value: asBuffer(r.value) }));
+      },
+      async return(): Promise<IteratorResult<Buffer>> {
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  /**
+   * Done with the response. An unfinished body is abandoned: on HTTP/2 the
+   * stream is reset with CANCEL; on HTTP/1.1 the connection is closed.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  private iterator(options: ReadOptions): AsyncIterator<Uint8Array> {
+    const decode = options.decodeContent ?? true;
+    if (this.source !== null) {
+      if (decode !== this.decoded) throw new Error('decodeContent cannot change once the body is being read');
+      return this.source;
+    }
+    this.decoded = decode;
+    const encoding = this.headers.first('content-encoding');
+    const raw = this.body;
+    this.source =
+      decode && encoding !== undefined && isDecodable(encoding)
+        ? decodeChunks(raw, encoding)[Symbol.asyncIterator]()
+        : {
+            // Straight from the queue: no generator in between.
+            next: () => raw.next().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk })),
+          };
+    return this.source;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * HTTPConnection: one connection that speaks HTTP/2 when the server does
+ * and HTTP/1.1 when it must, behind the same calls.
+ *
+ * - Over TLS, ALPN offers `h2` and `http/1.1`; the server's choice picks
+ *   HTTP20Connection or HTTP11Connection, on the same socket.
+ * - In cleartext, the first request carries `Upgrade: h2c` (RFC 7540 §3.2);
+ *   a 101 switches to HTTP/2 and that request's response arrives on stream
+ *   1, otherwise the connection stays on HTTP/1.1. With `priorKnowledge`
+ *   it speaks HTTP/2 from the first octet (RFC 9113 §3.3).
+ */
+
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
+import type { RequestBody } from './common/body.js';
+import { TLSError } from './common/errors.js';
+import type { HeadersInit } from './common/headers.js';
+import { alpnOf, dialTCP, dialTLS, type DialOptions, resolveTimeouts, splitAuthority, type Timeouts } from './common/net.js';
+import type { HeaderCodecFactory } from './hpack/header-codec.js';
+import { HTTP11Connection } from './http1/connection.js';
+import type { HTTP11Response } from './http1/response.js';
+import { openTunnel } from './http1/tunnel.js';
+import { HTTP20Connection, type HTTP20ConnectionOptions } from './http2/connection.js';
+import type { HTTP20Push } from './http2/push.js';
+import type { HTTP20Response } from './http2/response.js';
+import type { WindowManagerClass } from './http2/window.js';
+
+/** The protocol a connection speaks. */
+export type Protocol = 'h2' | 'http/1.1';
+
+/** Options of {@link HTTPConnection}. */
+export interface HTTPConnectionOptions {
+  /** The port; default from the authority, else 443 (secure) or 80. */
+  port?: number;
+  /** TLS or cleartext. Default: true unless port 80. */
+  secure?: boolean;
+  /** Accept server push (HTTP/2 only). Default false. */
+  enablePush?: boolean;
+  /** HTTP/2 window manager class. */
+  windowManager?: WindowManagerClass;
+  /** HTTP/2 header compression backend (default: built-in HPACK). */
+  headerCodec?: HeaderCodecFactory;
+  /** TLS options, e.g. from initContext(). */
+  tls?: tls.ConnectionOptions;
+  /** Timeouts: one number for both, or per phase. */
+  timeout?: number | Timeouts;
+  /** Socket read buffer size, and how much body may wait unread. Default 64 KiB. */
+  networkBufferSize?: number;
+  /** How long a graceful close() waits for what is in flight, in ms. */
+  closeTimeout?: number;
+  /** Use this protocol without negotiating: over TLS ALPN offers only it; in cleartext `h2` means prior knowledge. */
+  forceProto?: Protocol;
+  /** Cleartext: speak HTTP/2 from the start (h2c with prior knowledge). Default false. */
+  priorKnowledge?: boolean;
+  /** Cleartext: try `Upgrade: h2c` on the first request. Default true. */
+  upgrade?: boolean;
+  /** An HTTP proxy. https targets (and cleartext h2) go through a CONNECT tunnel; http targets are sent to it in absolute form. */
+  proxyHost?: string;
+  /** The proxy's port. Default 8080. */
+  proxyPort?: number;
+  /** Fields for the proxy, e.g. `Proxy-Authorization`. */
+  proxyHeaders?: HeadersInit;
+  /** HTTP/2 session options passed through (initialWindowSize, maxHeaderListSize, ...). */
+  http2?: Omit<HTTP20ConnectionOptions, 'socket' | 'upgraded' | 'secure' | 'port' | 'tls' | 'timeout'>;
+  /** Most octets in an HTTP/1.1 response head. Default 64 KiB. */
+  maxHeaderSize?: number;
+}
+
+/** Options of a request. */
+export interface HTTPRequestOptions {
+  headers?: HeadersInit;
+  body?: RequestBody;
+}
+
+/** A response from either protocol: the same reading calls. */
+export type HTTPResponse = HTTP20Response | HTTP11Response;
+
+/**
+ * A connection to one origin over HTTP/2 or HTTP/1.1, chosen by ALPN (TLS)
+ * or `Upgrade: h2c` (cleartext). It connects on the first request.
+ *
+ * On HTTP/2, `request()` resolves to the stream ID and responses can be
+ * fetched in any order. On HTTP/1.1 it resolves to null, requests are sent
+ * one at a time in order, and `getResponse()` returns them in that order;
+ * `getPushes()` yields nothing and `ping()` rejects.
+ */
+export class HTTPConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  private readonly options: HTTPConnectionOptions;
+  private readonly connectTimeout: number;
+  private h2: HTTP20Connection | null = null;
+  private h1: HTTP11Connection | null = null;
+  private connecting: Promise<void> | null = null;
+  /** Set while the first cleartext request asks to upgrade: others wait for the outcome. */
+  private upgrading: Promise<unknown> | null = null;
+  private upgradeTried = false;
+
+  /**
+   * @param authority `host`, `host:port` or `[v6]:port`.
+   */
+  constructor(authority: string, options: HTTPConnectionOptions = {}) {
+    const { host, port } = splitAuthority(authority);
+    this.host = host;
+    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
+    this.secure = options.secure ?? this.port !== 80;
+    this.options = options;
+    this.connectTimeout = resolveTimeouts(options.timeout).connect;
+    if (options.forceProto !== undefined && options.forceProto !== 'h2' && options.forceProto !== 'http/1.1') {
+      throw new TypeError(`forceProto must be 'h2' or 'http/1.1', not ${JSON.stringify(options.forceProto)}`);
+    }
+  }
+
+  /** The protocol in use: null until it is known (before the first connect, or during an upgrade). */
+  get protocol(): Protocol | null {
+    if (this.h2 !== null && this.upgrading === null) return 'h2';
+    if (this.h1 !== null && this.upgrading === null) return 'http/1.1';
+    return null;
+  }
+
+  /** The connection underneath, once chosen. */
+  get connection(): HTTP20Connection | HTTP11Connection | null {
+    return this.protocol === 'h2' ? this.h2 : this.protocol === 'http/1.1' ? this.h1 : null;
+  }
+
+  /** Connects now and settles the protocol as far as it can be without a request. */
+  connect(): Promise<void> {
+    if (this.connecting === null) {
+      this.connecting = this.dial();
+      this.connecting.catch(() => {});
+    }
+    return this.connecting;
+  }
+
+  /**
+   * Sends a request. Resolves to its stream ID on HTTP/2, or null on
+   * HTTP/1.1. The first cleartext request may carry `Upgrade: h2c`: it
+   * resolves once the server has answered that (1 if it switched).
+   *
+   * @throws TypeError for an illegal method, path, header name or value,
+   *   before anything is sent.
+   */
+  async request(method: string, url: string, options: HTTPRequestOptions = {}): Promise<number | null> {
+    await this.connect();
+    if (this.upgrading !== null) await this.upgrading.catch(() => {});
+    if (this.h2 !== null) return this.h2.request(method, url, options);
+    const h1 = this.h1!;
+    if (!this.upgradeTried && this.wantsUpgrade(options)) {
+      this.upgradeTried = true;
+      const attempt = this.upgradeWith(h1, method, url, options);
+      this.upgrading = attempt;
+      try {
+        return await attempt;
+      } finally {
+        this.upgrading = null;
+      }
+    }
+    return h1.request(method, url, options);
+  }
+
+  /**
+   * A response: on HTTP/2 by stream ID (none: the oldest outstanding); on
+   * HTTP/1.1 the next in request order (an ID other than null/undefined is
+   * an error there).
+   */
+  async getResponse(streamId?: number | null): Promise<HTTPResponse> {
+    if (this.upgrading !== null) await this.upgrading.catch(() => {});
+    if (this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
+    if (this.h1 !== null) {
+      if (streamId !== undefined && streamId !== null) throw new Error(`No stream ${streamId}: this connection speaks HTTP/1.1`);
+      return this.h1.getResponse();
+    }
+    throw new Error('No outstanding request to get a response for');
+  }
+
+  /** Server pushes (HTTP/2 with `enablePush`); on HTTP/1.1, nothing. */
+  async *getPushes(options: { streamId?: number; captureAll?: boolean } = {}): AsyncGenerator<HTTP20Push> {
+    if (this.h2 !== null) yield* this.h2.getPushes(options);
+  }
+
+  /** PING (HTTP/2 only): resolves with the round trip in ms. Rejects on HTTP/1.1. */
+  async ping(data?: Uint8Array): Promise<number> {
+    await this.connect();
+    if (this.h2 === null) throw new Error('PING needs HTTP/2; this connection speaks HTTP/1.1');
+    return this.h2.ping(data);
+  }
+
+  /** Closes gracefully (GOAWAY on HTTP/2; `errorCode` is its code). */
+  async close(errorCode?: number): Promise<void> {
+    if (this.connecting !== null) await this.connecting.catch(() => {});
+    if (this.upgrading !== null) await this.upgrading.catch(() => {});
+    await Promise.all([this.h2?.close(errorCode), this.h1?.close()]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  private dialOptions(host: string, port: number): DialOptions {
+    return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout };
+  }
+
+  private h2Options(socket: net.Socket | undefined): HTTP20ConnectionOptions {
+    const o = this.options;
+    const h2: HTTP20ConnectionOptions = { ...o.http2, port: this.port, secure: this.secure };
+    if (socket !== undefined) h2.socket = socket;
+    if (o.enablePush !== undefined) h2.enablePush = o.enablePush;
+    if (o.windowManager !== undefined) h2.windowManager = o.windowManager;
+    if (o.headerCodec !== undefined) h2.headerCodec = o.headerCodec;
+    if (o.tls !== undefined) h2.tls = o.tls;
+    if (o.timeout !== undefined) h2.timeout = o.timeout;
+    if (o.networkBufferSize !== undefined) h2.networkBufferSize = o.networkBufferSize;
+    if (o.closeTimeout !== undefined) h2.closeTimeout = o.closeTimeout;
+    return h2;
+  }
+
+  private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
+    const o = this.options;
+    return new HTTP11Connection(`${this.bracketedHost}:${this.port}`, {
+      port: this.port,
+      secure: this.secure,
+      ...(socket !== undefined ? { socket } : {}),
+      ...(o.tls !== undefined ? { tls: o.tls } : {}),
+      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+      ...(o.networkBufferSize !== undefined ? { networkBufferSize: o.networkBufferSize } : {}),
+      ...(o.closeTimeout !== undefined ? { closeTimeout: o.closeTimeout } : {}),
+      ...(o.maxHeaderSize !== undefined ? { maxHeaderSize: o.maxHeaderSize } : {}),
+      ...(o.proxyHost !== undefined ? { proxyHost: o.proxyHost, proxyPort: o.proxyPort ?? 8080 } : {}),
+      ...(o.proxyHeaders !== undefined ? { proxyHeaders: o.proxyHeaders } : {}),
+    });
+  }
+
+  private get bracketedHost(): string {
+    return this.host.includes(':') ? `[${this.host}]` : this.host;
+  }
+
+  /** A tunnel through the proxy to the origin. */
+  private tunnel(): Promise<net.Socket> {
+    return openTunnel({
+      proxyHost: this.options.proxyHost!,
+      proxyPort: this.options.proxyPort ?? 8080,
+      proxyHeaders: this.options.proxyHeaders,
+      authority: `${this.bracketedHost}:${this.port}`,
+      timeout: this.connectTimeout,
+    });
+  }
+
+  private async dial(): Promise<void> {
+    const { forceProto, proxyHost } = this.options;
+    const authority = `${this.bracketedHost}:${this.port}`;
+    if (this.secure) {
+      const alpn = forceProto === undefined ? ['h2', 'http/1.1'] : [forceProto];
+      const over = proxyHost !== undefined ? await this.tunnel() : undefined;
+      const socket = await dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn, over });
+      const chosen = alpnOf(socket);
+      if (chosen === 'h2') {
+        this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
+        await this.h2.connect();
+        return;
+      }
+      if (forceProto === 'h2') {
+        socket.destroy();
+        throw new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} did not select h2 by ALPN (got ${chosen ?? 'nothing'})`);
+      }
+      // http/1.1, or no ALPN at all: HTTP/1.1 (RFC 7301 §3.2 leaves it to us).
+      this.h1 = this.h1Connection(socket);
+      await this.h1.connect();
+      return;
+    }
+    if (forceProto === 'h2' || this.options.priorKnowledge === true) {
+      const socket = proxyHost !== undefined ? await this.tunnel() : await dialTCP(this.dialOptions(this.host, this.port));
+      this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
+      await this.h2.connect();
+      return;
+    }
+    this.h1 = this.h1Connection(undefined);
+    // Nothing to upgrade through a proxy that reads our requests itself.
+    if (forceProto === 'http/1.1' || this.options.upgrade === false || proxyHost !== undefined) this.upgradeTried = true;
+    await this.h1.connect();
+  }
+
+  /** Whether this request can carry the upgrade: a body in memory or none, and no Connection or Upgrade of the caller's. */
+  private wantsUpgrade(options: HTTPRequestOptions): boolean {
+    const body = options.body;
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) return false;
+    if (options.headers === undefined) return true;
+    const names = options.headers instanceof Map || Symbol.iterator in Object(options.headers) ? [...(options.headers as Iterable<readonly [string, string]>)].map(([n]) => n) : Object.keys(options.headers);
+    return !names.some((n) => /^(connection|upgrade|http2-settings)$/i.test(n));
+  }
+
+  /** Sends a request with `Upgrade: h2c` (RFC 7540 §3.2); switches on a 101. */
+  private async upgradeWith(h1: HTTP11Connection, method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
+    const h2 = new HTTP20Connection(`${this.bracketedHost}:${this.port}`, this.h2Options(undefined));
+    const switched = await h1.requestUpgrade(method, url, options, [
+      ['Connection', 'Upgrade, HTTP2-Settings'],
+      ['Upgrade', 'h2c'],
+      ['HTTP2-Settings', h2.upgradeSettings()],
+    ]);
+    if (switched === null) return null;
+    await h2.adoptUpgraded(switched.socket, { method, rest: switched.rest });
+    this.h2 = h2;
+    this.h1 = null;
+    return 1;
+  }
+}

@@ -1,0 +1,656 @@
+/**
+ * HTTP11Connection: HTTP/1.1 (RFC 9112) behind the same calls as
+ * HTTP20Connection. `request()` resolves to null (there are no stream IDs);
+ * `getResponse()` returns responses in request order.
+ *
+ * One request is on the wire at a time: requests made before the previous
+ * response has arrived are queued and sent, in order, as soon as it has
+ * (no pipelining, which many servers and proxies get wrong). So
+ * `await request(); await request(); getResponse(); getResponse()` works as
+ * on HTTP/2. The connection is kept alive and reused; when the server
+ * closes it, the next request reconnects.
+ */
+
+import * as net from 'node:net';
+import type * as tls from 'node:tls';
+import { debuglog } from 'node:util';
+import { deferred, type Deferred, waitAtMost, withTimeout } from '../common/async.js';
+import { BodyQueue } from '../common/body-queue.js';
+import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
+import { channels } from '../common/diagnostics.js';
+import { ConnectionError, HTTP11Error, type HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
+import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
+import { alpnOf, dialTCP, dialTLS, type DialOptions, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
+import { ResponseParser, type ResponseHandler } from './parser.js';
+import { serialiseRequestHead, type RequestHead } from './request.js';
+import { HTTP11Response } from './response.js';
+import { openTunnel } from './tunnel.js';
+
+const debug = debuglog('hyperwire');
+
+/** Options of {@link HTTP11Connection}. */
+export interface HTTP11ConnectionOptions {
+  /** The port; default from the authority, else 443 (secure) or 80. */
+  port?: number;
+  /** TLS or cleartext. Default: true unless port 80. */
+  secure?: boolean;
+  /** Extra TLS options (ca, cert, key, rejectUnauthorized, ...), e.g. from initContext(). */
+  tls?: tls.ConnectionOptions;
+  /** Timeouts: one number for both, or per phase. */
+  timeout?: number | Timeouts;
+  /**
+   * Socket read buffer size, and how much of a response body may wait
+   * unread before the socket is paused. Default 64 KiB.
+   */
+  networkBufferSize?: number;
+  /** Most octets in a response head or trailer section. Default 64 KiB. */
+  maxHeaderSize?: number;
+  /** How long a graceful close() waits for a response in flight, in ms. Default: the read timeout, else 5000. */
+  closeTimeout?: number;
+  /** An HTTP proxy: https targets go through a CONNECT tunnel, http targets are sent to it in absolute form. */
+  proxyHost?: string;
+  /** The proxy's port. Default 8080. */
+  proxyPort?: number;
+  /** Fields sent to the proxy (on CONNECT, or on every request in absolute form), e.g. Proxy-Authorization. */
+  proxyHeaders?: HeadersInit;
+  /** An already connected socket to use first (TLS with http/1.1 or no ALPN, or cleartext). */
+  socket?: net.Socket;
+}
+
+/** Options of a request. */
+export interface HTTP11RequestOptions {
+  headers?: HeadersInit;
+  body?: RequestBody;
+}
+
+/** @internal What a 101 to an Upgrade request hands over. */
+export interface Switched {
+  socket: net.Socket;
+  /** What the server sent after the 101, which belongs to the new protocol. */
+  rest: Buffer;
+}
+
+/** One request and its response. */
+interface Exchange {
+  method: string;
+  path: string;
+  head: RequestHead;
+  body: NormalisedBody | null;
+  response: Deferred<HTTP11Response>;
+  bodyQueue: BodyQueue;
+  trailers: HTTPHeaderMap | null;
+  /** The head went out. */
+  sent: boolean;
+  /** Sent on a connection that had carried requests before. */
+  reused: boolean;
+  /** Any part of the response arrived. */
+  responded: boolean;
+  /** The response is complete (or abandoned). */
+  done: boolean;
+  failed: HyperwireError | null;
+  /** Its body may buffer without limit (a later response was asked for). */
+  unbounded: boolean;
+  retried: boolean;
+  /** Waiting for 100 Continue before sending the body. */
+  continueWaiter: (() => void) | null;
+  /** The body was never sent (a final response came first): the connection cannot be reused. */
+  bodySkipped: boolean;
+  /** Set for an Upgrade request: settles with the switch, or null if the server answered otherwise. */
+  upgrade: Deferred<Switched | null> | null;
+}
+
+/** Methods that may be sent again after a connection was lost before any response (RFC 9110 §9.2.2). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** How long to wait for 100 Continue before sending the body anyway (RFC 9110 §10.1.1). */
+const CONTINUE_TIMEOUT = 1000;
+
+/**
+ * One HTTP/1.1 connection to one origin, kept alive and reused. It connects
+ * on the first request.
+ */
+export class HTTP11Connection {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  private readonly options: HTTP11ConnectionOptions;
+  private readonly connectTimeout: number;
+  private readonly readTimeout: number;
+  private readonly highWater: number;
+  private socket: net.Socket | null = null;
+  private parser: ResponseParser | null = null;
+  private connecting: Promise<void> | null = null;
+  /** Requests made that have not been sent yet, in order. */
+  private readonly queue: Exchange[] = [];
+  /** Requests whose response nobody has asked for yet, in order. */
+  private readonly outstanding: Exchange[] = [];
+  /** The request on the wire. */
+  private current: Exchange | null = null;
+  /** Requests carried by the present socket. */
+  private carried = 0;
+  /** The socket may carry no more requests (Connection: close, an abandoned body). */
+  private retiring = false;
+  private closing = false;
+  private closed: HyperwireError | null = null;
+  /** A 101 handed the socket to another protocol. */
+  private switched = false;
+  private givenSocket: net.Socket | undefined;
+  private readonly idleWaiters = new Set<() => void>();
+  private lastSocketError: Error | null = null;
+
+  /**
+   * @param authority `host`, `host:port` or `[v6]:port`.
+   */
+  constructor(authority: string, options: HTTP11ConnectionOptions = {}) {
+    const { host, port } = splitAuthority(authority);
+    this.host = host;
+    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
+    this.secure = options.secure ?? this.port !== 80;
+    this.options = options;
+    const t = resolveTimeouts(options.timeout);
+    this.connectTimeout = t.connect;
+    this.readTimeout = t.read;
+    this.highWater = options.networkBufferSize ?? 65_536;
+    this.givenSocket = options.socket;
+  }
+
+  /** The value of Host for requests. */
+  get authority(): string {
+    return this.port === (this.secure ? 443 : 80) ? this.bracketedHost : `${this.bracketedHost}:${this.port}`;
+  }
+
+  /** Whether requests go to an HTTP proxy in absolute form (a proxy, and an http target). */
+  private get absoluteForm(): boolean {
+    return this.options.proxyHost !== undefined && !this.secure;
+  }
+
+  /** Connects now (requests do this on their own). */
+  connect(): Promise<void> {
+    if (this.closed !== null) return Promise.reject(this.closed);
+    if (this.socket !== null && !this.socket.destroyed && !this.retiring) return Promise.resolve();
+    if (this.connecting === null) {
+      this.connecting = this.dial().finally(() => {
+        this.connecting = null;
+      });
+      this.connecting.catch(() => {});
+    }
+    return this.connecting;
+  }
+
+  /**
+   * Sends a request, or queues it behind the one on the wire. Resolves to
+   * null (HTTP/1.1 has no stream IDs) once the connection is up. A body is
+   * sent with Content-Length when its length is known, else chunked; with
+   * `Expect: 100-continue` it waits for the server's go-ahead.
+   *
+   * @throws TypeError for an illegal method, path, header name or value
+   *   (CR or LF included), before anything is sent.
+   */
+  async request(method: string, url: string, options: HTTP11RequestOptions = {}): Promise<null> {
+    const ex = this.prepare(method, url, options, undefined);
+    await this.submit(ex);
+    return null;
+  }
+
+  /**
+   * @internal Sends a request asking to switch protocols (`Upgrade`).
+   * Resolves with the socket if the server answers 101, or null if it
+   * answers otherwise (that response is then the request's response).
+   */
+  async requestUpgrade(method: string, url: string, options: HTTP11RequestOptions, extra: ReadonlyArray<readonly [string, string]>): Promise<Switched | null> {
+    const ex = this.prepare(method, url, options, extra);
+    ex.upgrade = deferred<Switched | null>();
+    await this.submit(ex);
+    return ex.upgrade.promise;
+  }
+
+  /**
+   * The response to the oldest request whose response has not been asked
+   * for. If an earlier response's body is still unread, it is read into
+   * memory so this one can arrive.
+   */
+  getResponse(): Promise<HTTP11Response> {
+    const ex = this.outstanding.shift();
+    if (ex === undefined) return Promise.reject(new Error('No outstanding request to get a response for'));
+    const cur = this.current;
+    if (cur !== null && cur !== ex && !cur.unbounded) {
+      cur.unbounded = true;
+      this.socket?.resume();
+    }
+    if (this.readTimeout <= 0) return ex.response.promise;
+    return withTimeout(ex.response.promise, this.readTimeout, () => {
+      // A server that stalls holds the wire: the request fails, and the
+      // socket goes so that requests queued behind it can proceed.
+      const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
+      this.fail(ex, error);
+      if (this.current === ex) {
+        this.current = null;
+        if (this.socket !== null) this.retire(this.socket, true);
+        this.pump();
+      }
+      return error;
+    });
+  }
+
+  /** HTTP/1.1 has no server push: yields nothing. */
+  // eslint-disable-next-line require-yield
+  async *getPushes(_options: { streamId?: number; captureAll?: boolean } = {}): AsyncGenerator<never> {
+    return;
+  }
+
+  /**
+   * Closes the connection. Requests not yet sent fail; the response on the
+   * wire may finish (its body is buffered) for up to `closeTimeout`.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const error = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed: request not sent');
+    for (const ex of this.queue.splice(0)) this.fail(ex, error);
+    const cur = this.current;
+    if (cur !== null) {
+      cur.unbounded = true;
+      this.socket?.resume();
+      await waitAtMost(new Promise<void>((resolve) => this.idleWaiters.add(resolve)), this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000));
+    }
+    this.closed = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed');
+    const socket = this.socket;
+    if (this.current !== null) this.fail(this.current, new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed before the response was complete'));
+    if (socket !== null && !socket.destroyed && !this.switched) {
+      const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.end();
+      await waitAtMost(gone, 1000);
+      socket.destroy();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  private prepare(method: string, url: string, options: HTTP11RequestOptions, extra: ReadonlyArray<readonly [string, string]> | undefined): Exchange {
+    const body = normaliseBody(options.body);
+    let target = url;
+    let extraFields = extra;
+    if (this.absoluteForm && typeof url === 'string' && url.startsWith('/')) {
+      // Through a proxy, an http request names its origin (RFC 9112 §3.2.2).
+      target = `http://${this.authority}${url}`;
+      if (this.options.proxyHeaders !== undefined) extraFields = [...(extra ?? []), ...new HTTPHeaderMap(this.options.proxyHeaders)];
+    } else if (typeof url === 'string' && !url.startsWith('/') && !(url === '*' && method === 'OPTIONS')) {
+      throw new TypeError(`Invalid path ${JSON.stringify(url)}: it must start with /`);
+    }
+    const head = serialiseRequestHead({
+      method,
+      target,
+      host: this.authority,
+      headers: options.headers,
+      bodyLength: body === null ? null : body.length,
+      extra: extraFields,
+    });
+    return {
+      method: method.toUpperCase() === 'HEAD' ? 'HEAD' : method,
+      path: url,
+      head,
+      body,
+      response: deferred<HTTP11Response>(),
+      bodyQueue: null as unknown as BodyQueue,
+      trailers: null,
+      sent: false,
+      reused: false,
+      responded: false,
+      done: false,
+      failed: null,
+      unbounded: false,
+      retried: false,
+      continueWaiter: null,
+      bodySkipped: false,
+      upgrade: null,
+    };
+  }
+
+  private async submit(ex: Exchange): Promise<void> {
+    if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
+    if (this.switched) throw new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
+    ex.bodyQueue = new BodyQueue(() => this.maybeResume(ex), this.readTimeout);
+    if (this.current === null && this.queue.length === 0) await this.connect();
+    this.queue.push(ex);
+    this.outstanding.push(ex);
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: null, method: ex.method, path: ex.path });
+    this.pump();
+  }
+
+  /** Sends the next queued request when the wire is free, reconnecting if need be. */
+  private pump(): void {
+    if (this.current !== null || this.queue.length === 0 || this.switched) return;
+    const socket = this.socket;
+    if (socket === null || socket.destroyed || this.retiring || this.parser === null) {
+      if (this.connecting !== null) return;
+      this.connect().then(
+        () => this.pump(),
+        (err: HyperwireError) => {
+          for (const ex of this.queue.splice(0)) this.fail(ex, err);
+        },
+      );
+      return;
+    }
+    const ex = this.queue.shift()!;
+    this.current = ex;
+    ex.sent = true;
+    ex.reused = this.carried > 0;
+    this.carried++;
+    this.parser.expect(ex.method);
+    debug('http/1.1 %s %s', ex.method, ex.path);
+    const bytes = ex.body?.bytes;
+    if (bytes !== undefined && !ex.head.expectContinue) {
+      // Head and body in one write when the body is in memory.
+      socket.cork();
+      socket.write(ex.head.bytes);
+      if (bytes.length > 0) socket.write(bytes);
+      socket.uncork();
+      return;
+    }
+    socket.write(ex.head.bytes);
+    if (ex.body !== null) void this.sendBody(ex, socket);
+  }
+
+  private async sendBody(ex: Exchange, socket: net.Socket): Promise<void> {
+    const body = ex.body!;
+    try {
+      if (ex.head.expectContinue) {
+        // RFC 9110 §10.1.1: wait for 100 (or a final status), but not forever.
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          ex.continueWaiter = resolve;
+          timer = setTimeout(resolve, CONTINUE_TIMEOUT);
+        });
+        clearTimeout(timer);
+        ex.continueWaiter = null;
+        if (ex.responded || ex.done || socket.destroyed) {
+          // A final response came first: the body is not sent, so the
+          // connection cannot carry another request.
+          ex.bodySkipped = true;
+          this.retiring = true;
+          return;
+        }
+      }
+      if (body.bytes !== undefined) {
+        socket.write(body.bytes);
+        return;
+      }
+      let sent = 0;
+      for await (const chunk of body.stream!) {
+        if (socket.destroyed || ex.done) return;
+        if (chunk.length === 0) continue;
+        sent += chunk.length;
+        let ok: boolean;
+        if (ex.head.chunked) {
+          socket.cork();
+          socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+          socket.write(chunk);
+          ok = socket.write('\r\n', 'latin1');
+          socket.uncork();
+        } else {
+          if (sent > ex.head.contentLength) throw new TypeError(`The body is longer than its Content-Length (${ex.head.contentLength})`);
+          ok = socket.write(chunk);
+        }
+        if (!ok) await this.drained(socket);
+      }
+      if (ex.head.chunked) socket.write('0\r\n\r\n', 'latin1');
+      else if (sent !== ex.head.contentLength) throw new TypeError(`The body is shorter than its Content-Length (${sent} of ${ex.head.contentLength})`);
+    } catch (err) {
+      // The request cannot be completed on this connection: its framing is lost.
+      const error = err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('HW_') ? (err as HyperwireError) : new ConnectionError('HW_ERR_REQUEST_BODY', `Sending the request body failed: ${(err as Error).message}`, { cause: err });
+      this.fail(ex, error);
+      this.retire(socket, true);
+    }
+  }
+
+  private drained(socket: net.Socket): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  private async dial(): Promise<void> {
+    const given = this.givenSocket;
+    this.givenSocket = undefined;
+    const socket = given ?? (await this.openSocket());
+    if (given !== undefined && given.connecting) await waitConnected(given, 'connect', this.dialOptions(this.host, this.port));
+    if (this.secure && given === undefined) {
+      const alpn = alpnOf(socket);
+      if (alpn !== null && alpn !== 'http/1.1') {
+        socket.destroy();
+        throw new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} selected ${alpn} by ALPN, not http/1.1`);
+      }
+    }
+    this.attach(socket);
+    debug('connected to %s:%d (http/1.1%s)', this.host, this.port, this.secure ? ' over TLS' : '');
+  }
+
+  private dialOptions(host: string, port: number): DialOptions {
+    return { host, port, highWaterMark: this.highWater, timeout: this.connectTimeout };
+  }
+
+  /** A new socket: direct, to an HTTP proxy, or TLS through a proxy's tunnel. */
+  private async openSocket(): Promise<net.Socket> {
+    const { proxyHost } = this.options;
+    const proxyPort = this.options.proxyPort ?? 8080;
+    if (proxyHost !== undefined && this.secure) {
+      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: `${this.bracketedHost}:${this.port}`, timeout: this.connectTimeout });
+      return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'], over });
+    }
+    if (proxyHost !== undefined) return dialTCP(this.dialOptions(proxyHost, proxyPort));
+    if (!this.secure) return dialTCP(this.dialOptions(this.host, this.port));
+    return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'] });
+  }
+
+  private get bracketedHost(): string {
+    return this.host.includes(':') ? `[${this.host}]` : this.host;
+  }
+
+  /** Takes a connected socket into use. */
+  private attach(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const parser = new ResponseParser(this.handlerFor(socket), { maxHeaderSize: this.options.maxHeaderSize });
+    this.socket = socket;
+    this.parser = parser;
+    this.carried = 0;
+    this.retiring = false;
+    this.lastSocketError = null;
+    const onData = (chunk: Buffer): void => {
+      if (this.parser !== parser) return;
+      let offset: number;
+      try {
+        offset = parser.execute(chunk);
+      } catch (err) {
+        this.broken(socket, err as HyperwireError);
+        return;
+      }
+      if (offset >= 0) this.switchProtocols(socket, chunk.subarray(offset), listeners);
+    };
+    const onError = (err: Error): void => {
+      this.lastSocketError = err;
+    };
+    const onClose = (): void => this.socketClosed(socket, parser);
+    const listeners = { onData, onError, onClose };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  private handlerFor(socket: net.Socket): ResponseHandler {
+    return {
+      onHead: (status, reason, version, headers) => {
+        const ex = this.current;
+        if (ex === null) return;
+        ex.responded = true;
+        if (status < 200) {
+          if (status === 100) ex.continueWaiter?.();
+          return;
+        }
+        if (status !== 101) this.respond(ex, status, reason, version, headers);
+      },
+      onData: (chunk) => {
+        const ex = this.current;
+        if (ex === null) return;
+        ex.bodyQueue.push(chunk);
+        if (!ex.unbounded && ex.bodyQueue.buffered > this.highWater) socket.pause();
+      },
+      onTrailers: (headers) => {
+        const ex = this.current;
+        if (ex !== null) ex.trailers = new HTTPHeaderMap(headers);
+      },
+      onEnd: (keepAlive) => {
+        const ex = this.current;
+        if (ex === null) return;
+        ex.done = true;
+        ex.continueWaiter?.();
+        this.current = null;
+        ex.bodyQueue.end();
+        if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: null });
+        if (!keepAlive || ex.bodySkipped || this.retiring) this.retire(socket, false);
+        for (const w of [...this.idleWaiters]) w();
+        this.idleWaiters.clear();
+        this.pump();
+      },
+    };
+  }
+
+  private respond(ex: Exchange, status: number, reason: string, version: number, headers: Array<[string, string]>): void {
+    const response = new HTTP11Response({
+      status,
+      reason,
+      version,
+      headers,
+      body: ex.bodyQueue,
+      trailers: () => ex.trailers,
+      close: () => this.abandon(ex),
+    });
+    if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: null, status });
+    ex.upgrade?.resolve(null);
+    ex.response.resolve(response);
+  }
+
+  /** A 101 or a tunnel: the socket now speaks another protocol. */
+  private switchProtocols(socket: net.Socket, rest: Buffer, listeners: { onData: (c: Buffer) => void; onError: (e: Error) => void; onClose: () => void }): void {
+    const ex = this.current;
+    socket.off('data', listeners.onData);
+    socket.off('error', listeners.onError);
+    socket.off('close', listeners.onClose);
+    socket.pause();
+    this.switched = true;
+    this.parser = null;
+    this.current = null;
+    const index = ex === null ? -1 : this.outstanding.indexOf(ex);
+    if (index >= 0) this.outstanding.splice(index, 1);
+    const error = new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
+    for (const q of this.queue.splice(0)) this.fail(q, error);
+    if (ex?.upgrade != null) {
+      ex.upgrade.resolve({ socket, rest: Buffer.from(rest) });
+      // The response to the upgraded request arrives on the new protocol.
+      ex.response.reject(error);
+      return;
+    }
+    // A 101 nobody asked for.
+    socket.destroy();
+    if (ex !== null) this.fail(ex, new HTTP11Error('HW_ERR_H1_UPGRADE', 'The server switched protocols unasked (101)'));
+  }
+
+  /** The body's reader took data: resume the socket once little is buffered. */
+  private maybeResume(ex: Exchange): void {
+    const socket = this.socket;
+    if (socket !== null && socket.isPaused() && this.current === ex && ex.bodyQueue.buffered <= this.highWater / 2) socket.resume();
+  }
+
+  /** The caller is done with a response: an unfinished body costs the connection. */
+  private abandon(ex: Exchange): void {
+    if (ex.done) return;
+    ex.done = true;
+    ex.bodyQueue.fail(new ConnectionError('HW_ERR_STREAM_CANCELLED', 'The response was closed by the application'), true);
+    if (this.current === ex) {
+      this.current = null;
+      if (this.socket !== null) this.retire(this.socket, true);
+      this.pump();
+    }
+  }
+
+  /** The server broke the protocol: the request on the wire fails, the socket goes. */
+  private broken(socket: net.Socket, error: HyperwireError): void {
+    debug('http/1.1 error: %s', error.message);
+    const ex = this.current;
+    this.current = null;
+    if (ex !== null) this.fail(ex, error);
+    this.retire(socket, true);
+    this.pump();
+  }
+
+  /** Stops using a socket: gently after a complete response, at once otherwise. */
+  private retire(socket: net.Socket, now: boolean): void {
+    if (this.socket === socket) {
+      this.socket = null;
+      this.parser = null;
+    }
+    if (now) socket.destroy();
+    else {
+      socket.end();
+      socket.destroySoon();
+    }
+  }
+
+  private socketClosed(socket: net.Socket, parser: ResponseParser): void {
+    if (this.socket === socket) {
+      this.socket = null;
+      this.parser = null;
+    }
+    const ex = this.current;
+    if (ex === null || ex.done) return;
+    // A close-delimited body ends here; a cut-short response is an error.
+    try {
+      parser.finish();
+    } catch (err) {
+      this.current = null;
+      this.fail(ex, err as HyperwireError);
+      this.pump();
+      return;
+    }
+    if (ex.done) return;
+    this.current = null;
+    const replayable = ex.body === null || ex.body.bytes !== undefined;
+    if (!ex.responded && ex.reused && !ex.retried && IDEMPOTENT.has(ex.method) && replayable && !this.closing) {
+      // The server closed an idle keep-alive connection as we reused it
+      // (RFC 9112 §9.3.1): nothing was processed, so send it again.
+      debug('http/1.1 connection closed before a response: retrying %s %s', ex.method, ex.path);
+      ex.retried = true;
+      ex.sent = false;
+      this.queue.unshift(ex);
+    } else {
+      const cause = this.lastSocketError;
+      this.fail(
+        ex,
+        new ConnectionError('HW_ERR_CONNECTION_CLOSED', `The connection was closed before the response${ex.responded ? ' was complete' : ' arrived'}${cause !== null ? `: ${cause.message}` : ''}`, { cause: cause ?? undefined }),
+      );
+    }
+    this.pump();
+  }
+
+  private fail(ex: Exchange, error: HyperwireError): void {
+    if (ex.failed !== null) return;
+    ex.failed = error;
+    ex.done = true;
+    ex.continueWaiter?.();
+    ex.upgrade?.reject(error);
+    ex.response.reject(error);
+    ex.bodyQueue?.fail(error);
+    if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: null, error });
+    for (const w of [...this.idleWaiters]) w();
+    this.idleWaiters.clear();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * CONNECT tunnels through an HTTP proxy (RFC 9110 §9.3.6): TLS, and so
+ * ALPN and HTTP/2, run end to end through the proxy.
+ */
+
+import * as net from 'node:net';
+import { ConnectionError, type HyperwireError, ProxyError, TimeoutError } from '../common/errors.js';
+import type { HeadersInit } from '../common/headers.js';
+import { connectError } from '../common/net.js';
+import { ResponseParser } from './parser.js';
+import { serialiseRequestHead } from './request.js';
+
+/** Where to tunnel, and through what. */
+export interface TunnelOptions {
+  proxyHost: string;
+  proxyPort: number;
+  /** Fields for the CONNECT request, e.g. Proxy-Authorization. */
+  proxyHeaders?: HeadersInit | undefined;
+  /** `host:port` of the target. */
+  authority: string;
+  /** ms for the TCP connect and the proxy's answer; 0 for none. */
+  timeout?: number;
+}
+
+/**
+ * Opens a tunnel: resolves with a socket connected, through the proxy, to
+ * the target. A proxy that refuses is a {@link ProxyError} with its status.
+ */
+export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
+  const head = serialiseRequestHead({
+    method: 'CONNECT',
+    target: options.authority,
+    host: options.authority,
+    headers: options.proxyHeaders,
+    bodyLength: null,
+  });
+  const socket = net.connect({ host: options.proxyHost, port: options.proxyPort });
+  socket.setNoDelay(true);
+  return new Promise<net.Socket>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let status = 0;
+    let reason = '';
+    const finish = (err: HyperwireError | null, rest?: Buffer): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      socket.off('connect', onConnect);
+      if (err !== null) {
+        socket.destroy();
+        reject(err);
+        return;
+      }
+      socket.pause();
+      if (rest !== undefined && rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    const parser = new ResponseParser({
+      onHead: (s, r) => {
+        if (s >= 200) {
+          status = s;
+          reason = r;
+        }
+      },
+      onData: () => {},
+      onTrailers: () => {},
+      onEnd: () => {
+        // Only a refusal has a body to end.
+        finish(new ProxyError(`The proxy refused CONNECT ${options.authority}: ${status} ${reason}`.trimEnd(), status));
+      },
+    });
+    parser.expect('CONNECT');
+    const onData = (chunk: Buffer): void => {
+      let offset: number;
+      try {
+        offset = parser.execute(chunk);
+      } catch (err) {
+        finish(err as HyperwireError);
+        return;
+      }
+      if (offset >= 0) finish(null, chunk.subarray(offset));
+      else if (status >= 300) {
+        // A refusal: no need to read its body.
+        finish(new ProxyError(`The proxy refused CONNECT ${options.authority}: ${status} ${reason}`.trimEnd(), status));
+      }
+    };
+    const onError = (err: Error): void => finish(connectError(err, options.proxyHost, options.proxyPort));
+    const onClose = (): void => finish(new ConnectionError('HW_ERR_PROXY_CLOSED', `The proxy closed the connection during CONNECT ${options.authority}`));
+    const onConnect = (): void => {
+      socket.write(head.bytes);
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.once('connect', onConnect);
+    const ms = options.timeout ?? 0;
+    if (ms > 0) timer = setTimeout(() => finish(new TimeoutError(`CONNECT ${options.authority} through ${options.proxyHost}:${options.proxyPort} took longer than ${ms} ms`)), ms);
+  });
+}
