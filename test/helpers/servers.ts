@@ -8,10 +8,10 @@
  * go away, fails the test with what it printed rather than hanging it.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -29,6 +29,8 @@ const PACKAGES: Record<string, string> = {
   nghttpd: 'nghttp2-server',
   nginx: 'nginx-light (or nginx)',
   h2o: 'h2o',
+  apache2: 'apache2',
+  squid: 'squid',
 };
 
 // sbin directories are often missing from a non-root PATH.
@@ -467,12 +469,17 @@ export async function startNghttpd(options: NghttpdOptions): Promise<ServerHandl
 /** Options of {@link startNginx}. */
 export interface NginxOptions {
   docRoot: string;
+  /** `h2` (default): TLS with http2 (ALPN h2 and http/1.1); `h1-tls`: TLS, HTTP/1.1 only; `plain`: cleartext HTTP/1.1. */
+  mode?: 'h2' | 'h1-tls' | 'plain';
+  /** Extra lines inside the server block. */
+  extraConfig?: string;
   /** `http2_push` per exact location: request path -> pushed paths. */
   push?: Record<string, string[]>;
 }
 
 /** Starts nginx (master and one worker) with h2 over TLS on 127.0.0.1, its config, logs and temp paths in a temp directory. */
 export async function startNginx(options: NginxOptions): Promise<ServerHandle> {
+  const mode = options.mode ?? 'h2';
   const dir = await makeTempDir('nginx');
   const conf = path.join(dir, 'nginx.conf');
   const errorLog = path.join(dir, 'error.log');
@@ -501,12 +508,14 @@ export async function startNginx(options: NginxOptions): Promise<ServerHandle> {
         '  types { text/plain txt; text/css css; text/html html; application/javascript js; application/octet-stream bin; }',
         '  default_type application/octet-stream;',
         '  server {',
-        `    listen 127.0.0.1:${port} ssl http2;`,
+        `    listen 127.0.0.1:${port}${mode === 'plain' ? '' : mode === 'h1-tls' ? ' ssl' : ' ssl http2'};`,
         '    server_name localhost;',
-        `    ssl_certificate ${CERT_FILE};`,
-        `    ssl_certificate_key ${KEY_FILE};`,
+        mode === 'plain' ? '' : `    ssl_certificate ${CERT_FILE};`,
+        mode === 'plain' ? '' : `    ssl_certificate_key ${KEY_FILE};`,
+        '    keepalive_requests 100000;',
         `    root ${options.docRoot};`,
         locations,
+        options.extraConfig ?? '',
         '  }',
         '}',
         '',
@@ -557,6 +566,121 @@ export async function startH2o(options: H2oOptions): Promise<ServerHandle> {
       ].join('\n');
       await writeFile(conf, text);
       return ['-c', conf];
+    },
+  });
+}
+
+// --- apache2 (h2c by Upgrade) -----------------------------------------------------
+
+/** Options of {@link startApache}. */
+export interface ApacheOptions {
+  /** The document root; it must be readable by www-data when run as root. */
+  docRoot: string;
+}
+
+/** The directory of Apache's modules on Debian. */
+const APACHE_MODULES = '/usr/lib/apache2/modules';
+
+/**
+ * Starts apache2 in the foreground, cleartext, with mod_http2 and
+ * `Protocols h2c http/1.1`: it accepts `Upgrade: h2c` (RFC 7540 §3.2).
+ * The worker MPM: with the event MPM, Debian's 2.4 answers the upgraded
+ * request and then idles the connection into a GOAWAY.
+ */
+export async function startApache(options: ApacheOptions): Promise<ServerHandle> {
+  const dir = await makeTempDir('apache2');
+  const conf = path.join(dir, 'httpd.conf');
+  const errorLog = path.join(dir, 'error.log');
+  return launch({
+    name: 'apache2',
+    dir,
+    logFiles: [errorLog],
+    args: async (port) => {
+      const text = [
+        `ServerRoot ${dir}`,
+        `PidFile ${path.join(dir, 'httpd.pid')}`,
+        `ErrorLog ${errorLog}`,
+        'LogLevel warn',
+        `Listen 127.0.0.1:${port}`,
+        `LoadModule mpm_worker_module ${APACHE_MODULES}/mod_mpm_worker.so`,
+        `LoadModule authz_core_module ${APACHE_MODULES}/mod_authz_core.so`,
+        `LoadModule mime_module ${APACHE_MODULES}/mod_mime.so`,
+        `LoadModule http2_module ${APACHE_MODULES}/mod_http2.so`,
+        'TypesConfig /etc/mime.types',
+        // Apache refuses to serve as root; its workers run as www-data.
+        isRoot ? 'User www-data\nGroup www-data' : '',
+        'ServerName localhost',
+        `DocumentRoot ${options.docRoot}`,
+        'Protocols h2c http/1.1',
+        'H2Upgrade on',
+        `<Directory ${options.docRoot}>`,
+        '  Require all granted',
+        '</Directory>',
+        '',
+      ].join('\n');
+      await writeFile(conf, text);
+      return ['-f', conf, '-DFOREGROUND'];
+    },
+  });
+}
+
+// --- squid (an HTTP proxy) -----------------------------------------------------------
+
+/** Options of {@link startSquid}. */
+export interface SquidOptions {
+  /** Require Basic proxy authentication with this user and password. */
+  auth?: { user: string; password: string };
+  /** Ports CONNECT may reach (default: any). */
+  connectPorts?: number[];
+}
+
+/**
+ * Starts squid in the foreground on 127.0.0.1, no cache, allowing requests
+ * from localhost: CONNECT tunnels and absolute-form requests.
+ */
+export async function startSquid(options: SquidOptions = {}): Promise<ServerHandle> {
+  const dir = await makeTempDir('squid');
+  // squid drops to its own user, which must write its logs and pid here.
+  await chmod(dir, 0o777);
+  const conf = path.join(dir, 'squid.conf');
+  const cacheLog = path.join(dir, 'cache.log');
+  let authLines: string[] = [];
+  if (options.auth !== undefined) {
+    const passwd = path.join(dir, 'passwd');
+    execFileSync(which('htpasswd') ?? 'htpasswd', ['-b', '-c', passwd, options.auth.user, options.auth.password], { stdio: 'ignore' });
+    await chmod(passwd, 0o644);
+    authLines = [
+      `auth_param basic program /usr/lib/squid/basic_ncsa_auth ${passwd}`,
+      'auth_param basic realm hyperwire-test',
+      'acl authenticated proxy_auth REQUIRED',
+      'http_access deny !authenticated',
+    ];
+  }
+  return launch({
+    name: 'squid',
+    dir,
+    logFiles: [cacheLog],
+    startTimeoutMs: 30_000,
+    args: async (port) => {
+      const text = [
+        `http_port 127.0.0.1:${port}`,
+        `pid_filename ${path.join(dir, 'squid.pid')}`,
+        `cache_log ${cacheLog}`,
+        `access_log ${path.join(dir, 'access.log')}`,
+        `coredump_dir ${dir}`,
+        'cache deny all',
+        'visible_hostname localhost',
+        'shutdown_lifetime 0 seconds',
+        `acl tunnel_ports port ${(options.connectPorts ?? []).join(' ') || '1-65535'}`,
+        'acl CONNECT method CONNECT',
+        'http_access deny CONNECT !tunnel_ports',
+        ...authLines,
+        'http_access allow localhost',
+        'http_access deny all',
+        '',
+      ].join('\n');
+      await writeFile(conf, text);
+      return ['-N', '-f', conf];
     },
   });
 }
