@@ -1,0 +1,288 @@
+/**
+ * HTTP/1.1 client throughput against nginx (cleartext) on 127.0.0.1, in one
+ * run, interleaved rounds: HTTP11Connection against undici's Client and
+ * node:http with a keep-alive Agent, each on one connection:
+ *
+ *   npm run bench:h1   (compiles, then: node build/bench/h1.js [rounds])
+ *
+ * (a) sequential GETs of a 100-octet file on one connection: req/s;
+ * (b) one 64 MiB download: MB/s;
+ * (c) the facade's overhead: HTTPConnection against HTTP20Connection on an
+ *     h2 server (nghttpd over TLS), 100 concurrent streams: req/s.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'undici';
+import { HTTP11Connection, HTTP20Connection, HTTPConnection } from '../lib/index.js';
+
+const ROUNDS = Number(process.argv[2] ?? 5);
+const SEQUENTIAL = 5000;
+const MULTIPLEX_REQUESTS = 5000;
+const CONCURRENCY = 100;
+const BIG = 64 * 1024 * 1024;
+
+const certDir = new URL('../../test/helpers/certs/', import.meta.url);
+const cert = readFileSync(new URL('cert.pem', certDir));
+const keyPath = new URL('key.pem', certDir).pathname;
+const certPath = new URL('cert.pem', certDir).pathname;
+
+// --- the servers -------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'hyperwire-bench-h1-'));
+const docroot = join(dir, 'www');
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+mkdirSync(docroot);
+writeFileSync(join(docroot, 'small'), 'x'.repeat(100));
+writeFileSync(join(docroot, 'big'), Buffer.alloc(BIG, 0x62));
+
+const nginxPort = await freePort();
+const isRoot = process.getuid?.() === 0;
+writeFileSync(
+  join(dir, 'nginx.conf'),
+  [
+    isRoot ? 'user root;' : '',
+    'worker_processes 1;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')};`,
+    'events { worker_connections 1024; }',
+    'http {',
+    '  access_log off;',
+    `  client_body_temp_path ${join(dir, 'body')};`,
+    `  proxy_temp_path ${join(dir, 'proxy')};`,
+    `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
+    `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
+    `  scgi_temp_path ${join(dir, 'scgi')};`,
+    '  default_type application/octet-stream;',
+    '  sendfile on;',
+    '  keepalive_requests 1000000;',
+    `  server { listen 127.0.0.1:${nginxPort}; root ${docroot}; }`,
+    '}',
+    '',
+  ].join('\n'),
+);
+children.push(spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' }));
+await waitForPort(nginxPort, 'nginx');
+
+const h2Port = await freePort();
+children.push(spawn('nghttpd', ['-a', '127.0.0.1', '-d', docroot, '-n', '1', String(h2Port), keyPath, certPath], { stdio: 'ignore' }));
+await waitForPort(h2Port, 'nghttpd');
+
+// --- contenders --------------------------------------------------------------
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+interface H1Contender {
+  name: string;
+  sequential(): Promise<number>; // req/s
+  download(): Promise<number>; // MB/s
+}
+
+function hyperwire(): H1Contender {
+  const open = (): HTTP11Connection => new HTTP11Connection(`127.0.0.1:${nginxPort}`, { secure: false });
+  return {
+    name: 'hyperwire',
+    async sequential() {
+      const conn = open();
+      const s = await timed(async () => {
+        for (let i = 0; i < SEQUENTIAL; i++) {
+          await conn.request('GET', '/small');
+          const r = await conn.getResponse();
+          if ((await r.read()).length !== 100) throw new Error('bad body');
+        }
+      });
+      await conn.close();
+      return SEQUENTIAL / s;
+    },
+    async download() {
+      const conn = open();
+      let n = 0;
+      const s = await timed(async () => {
+        await conn.request('GET', '/big');
+        const r = await conn.getResponse();
+        for await (const c of r.readChunked()) n += c.length;
+      });
+      await conn.close();
+      if (n !== BIG) throw new Error(`hyperwire read ${n}`);
+      return BIG / s / 1e6;
+    },
+  };
+}
+
+function undici(): H1Contender {
+  const open = (): Client => new Client(`http://127.0.0.1:${nginxPort}`, { pipelining: 1 });
+  return {
+    name: 'undici',
+    async sequential() {
+      const client = open();
+      const s = await timed(async () => {
+        for (let i = 0; i < SEQUENTIAL; i++) {
+          const { body } = await client.request({ path: '/small', method: 'GET' });
+          if ((await body.arrayBuffer()).byteLength !== 100) throw new Error('bad body');
+        }
+      });
+      await client.close();
+      return SEQUENTIAL / s;
+    },
+    async download() {
+      const client = open();
+      let n = 0;
+      const s = await timed(async () => {
+        const { body } = await client.request({ path: '/big', method: 'GET' });
+        for await (const c of body) n += (c as Buffer).length;
+      });
+      await client.close();
+      if (n !== BIG) throw new Error(`undici read ${n}`);
+      return BIG / s / 1e6;
+    },
+  };
+}
+
+function nodeHttp(): H1Contender {
+  const get = (agent: http.Agent, path: string, sink: (c: Buffer) => void): Promise<void> =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: nginxPort, path, agent }, (res) => {
+          res.on('data', sink);
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+  return {
+    name: 'node:http',
+    async sequential() {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const s = await timed(async () => {
+        for (let i = 0; i < SEQUENTIAL; i++) {
+          let n = 0;
+          await get(agent, '/small', (c) => (n += c.length));
+          if (n !== 100) throw new Error('bad body');
+        }
+      });
+      agent.destroy();
+      return SEQUENTIAL / s;
+    },
+    async download() {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      let n = 0;
+      const s = await timed(() => get(agent, '/big', (c) => (n += c.length)));
+      agent.destroy();
+      if (n !== BIG) throw new Error(`node:http read ${n}`);
+      return BIG / s / 1e6;
+    },
+  };
+}
+
+/** 100 concurrent streams on an h2 connection, through the facade or direct. */
+async function multiplex(conn: HTTPConnection | HTTP20Connection): Promise<number> {
+  await conn.connect();
+  let left = MULTIPLEX_REQUESTS;
+  const s = await timed(async () => {
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (left-- > 0) {
+          const id = await conn.request('GET', '/small');
+          const r = await conn.getResponse(id ?? undefined);
+          if ((await r.read()).length !== 100) throw new Error('bad body');
+        }
+      }),
+    );
+  });
+  await conn.close();
+  return MULTIPLEX_REQUESTS / s;
+}
+
+const facade = {
+  direct: () => multiplex(new HTTP20Connection(`127.0.0.1:${h2Port}`, { tls: { ca: cert } })),
+  facade: async () => {
+    const conn = new HTTPConnection(`127.0.0.1:${h2Port}`, { tls: { ca: cert } });
+    await conn.connect();
+    if (conn.protocol !== 'h2') throw new Error(`the facade chose ${conn.protocol}`);
+    return multiplex(conn);
+  },
+};
+
+// --- run ---------------------------------------------------------------------
+
+const contenders = [hyperwire(), undici(), nodeHttp()];
+const scenarios = ['sequential', 'download'] as const;
+const results = new Map<string, number[]>();
+const record = (key: string, v: number): void => {
+  const list = results.get(key) ?? [];
+  list.push(v);
+  results.set(key, list);
+};
+
+// Warm-up: one of each, unrecorded.
+for (const c of contenders) for (const s of scenarios) await c[s]();
+await facade.direct();
+await facade.facade();
+
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+  for (const s of scenarios) for (const c of order) record(`${s} ${c.name}`, await c[s]());
+  const pair = round % 2 === 0 ? (['direct', 'facade'] as const) : (['facade', 'direct'] as const);
+  for (const p of pair) record(`facade ${p}`, await facade[p]());
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+console.log(`nginx (HTTP/1.1, cleartext) and nghttpd (h2, TLS) on 127.0.0.1; ${ROUNDS} interleaved rounds, medians`);
+const units = { sequential: 'req/s', download: 'MB/s' } as const;
+for (const s of scenarios) {
+  console.log('');
+  for (const c of contenders) {
+    const v = median(results.get(`${s} ${c.name}`)!);
+    console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(s === 'sequential' ? 0 : 1).padStart(10)} ${units[s]}`);
+  }
+  const ours = median(results.get(`${s} hyperwire`)!);
+  console.log(`${s}: hyperwire / undici = ${(ours / median(results.get(`${s} undici`)!)).toFixed(2)}x, hyperwire / node:http = ${(ours / median(results.get(`${s} node:http`)!)).toFixed(2)}x`);
+}
+const direct = median(results.get('facade direct')!);
+const viaFacade = median(results.get('facade facade')!);
+console.log('');
+console.log(`multiplex  HTTP20Connection ${direct.toFixed(0).padStart(10)} req/s`);
+console.log(`multiplex  HTTPConnection   ${viaFacade.toFixed(0).padStart(10)} req/s`);
+console.log(`facade overhead: HTTPConnection / HTTP20Connection = ${(viaFacade / direct).toFixed(3)}x`);
+process.exit(0);
