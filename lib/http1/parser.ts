@@ -80,7 +80,7 @@ export class ResponseParser {
   private readonly methods: string[] = [];
   private method = '';
   /** The start of a line that did not end in the last input. */
-  private partial: Buffer | null = null;
+  private partial: Buffer[] | null = null;
   /** Octets of the current head or trailer section so far. */
   private sectionBytes = 0;
   private remaining = 0;
@@ -181,7 +181,8 @@ export class ResponseParser {
           let stop = nl;
           this.count(nl + 1 - pos);
           if (this.partial !== null) {
-            line = Buffer.concat([this.partial, chunk.subarray(pos, nl)]);
+            this.partial.push(chunk.subarray(pos, nl));
+            line = Buffer.concat(this.partial);
             this.partial = null;
             start = 0;
             stop = line.length;
@@ -262,8 +263,11 @@ export class ResponseParser {
   /** Keeps the start of a line that continues in the next input. */
   private stash(chunk: Buffer, pos: number, end: number): void {
     this.count(end - pos);
-    const rest = chunk.subarray(pos, end);
-    this.partial = this.partial === null ? Buffer.from(rest) : Buffer.concat([this.partial, rest]);
+    // Copied (the caller may reuse its buffer), and joined only when the
+    // line ends: a line trickling in byte by byte costs linear time.
+    const rest = Buffer.from(chunk.subarray(pos, end));
+    if (this.partial === null) this.partial = [rest];
+    else this.partial.push(rest);
   }
 
   /** One line of the head. Returns true when the head ended. */
@@ -304,7 +308,7 @@ export class ResponseParser {
       throw new HTTP11Error('HW_ERR_H1_STATUS_LINE', `Malformed status line ${JSON.stringify(line.toString('latin1', start, Math.min(stop, start + 64)))} (RFC 9112 §4)`);
     }
     const status = (line[start + 9]! - 0x30) * 100 + (line[start + 10]! - 0x30) * 10 + (line[start + 11]! - 0x30);
-    if (status < 100) throw new HTTP11Error('HW_ERR_H1_STATUS_LINE', `Status code ${status} is out of range (RFC 9110 §15)`);
+    if (status < 100 || status > 599) throw new HTTP11Error('HW_ERR_H1_STATUS_LINE', `Status code ${status} is out of range (RFC 9110 §15)`);
     for (let i = start + 13; i < stop; i++) {
       const c = line[i]!;
       if (c === CR || c === 0 || c === LF) throw new HTTP11Error('HW_ERR_H1_STATUS_LINE', 'A CR or NUL in the reason phrase (RFC 9112 §4)');
@@ -385,7 +389,10 @@ export class ResponseParser {
         return;
       }
       // 1xx informational: the final response follows (RFC 9110 §15.2).
-      this.beginHead();
+      // The interim heads share the head's size limit with it, so that an
+      // endless run of them is an error rather than a busy loop.
+      this.status = 0;
+      this.fields = [];
       return;
     }
     if (this.method === 'CONNECT' && status < 300) {
