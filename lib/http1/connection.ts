@@ -543,8 +543,9 @@ export class HTTP11Connection {
   private switchProtocols(socket: net.Socket, rest: Buffer, listeners: { onData: (c: Buffer) => void; onError: (e: Error) => void; onClose: () => void }): void {
     const ex = this.current;
     socket.off('data', listeners.onData);
-    socket.off('error', listeners.onError);
     socket.off('close', listeners.onClose);
+    // listeners.onError stays: until the new protocol's connection listens,
+    // a socket error must not go unhandled (its 'close' follows anyway).
     socket.pause();
     this.switched = true;
     this.parser = null;
