@@ -515,6 +515,8 @@ export class HTTP11Connection {
         ex.continueWaiter?.();
         this.current = null;
         ex.bodyQueue.end();
+        // Paused for this body's sake: what follows is the next response's.
+        if (socket.isPaused()) socket.resume();
         if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: null });
         if (!keepAlive || ex.bodySkipped || this.retiring) this.retire(socket, false);
         for (const w of [...this.idleWaiters]) w();
