@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { connectError, resolveTimeouts, splitAuthority, type Timeouts } from '../common/net.js';
+import { resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
@@ -385,33 +385,16 @@ export class HTTP20Connection {
     const socket = this.givenSocket ?? this.openSocket();
     this.socket = socket;
     socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (err?: Error): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        socket.off('error', onError);
-        socket.off(this.secure ? 'secureConnect' : 'connect', onConnect);
-        if (err !== undefined) reject(err);
-        else resolve();
-      };
-      const onError = (err: Error): void => done(connectError(err, this.host, this.port));
-      const onConnect = (): void => done();
-      // A socket handed in may be connected already (for TLS: handshake done,
-      // when alpnProtocol is no longer null).
-      const ready = !socket.connecting && (!this.secure || (socket as tls.TLSSocket).alpnProtocol !== null);
-      if (this.givenSocket !== undefined && ready) return resolve();
-      socket.once('error', onError);
-      socket.once(this.secure ? 'secureConnect' : 'connect', onConnect);
-      if (this.connectTimeout > 0) {
-        timer = setTimeout(() => {
-          socket.destroy();
-          done(new TimeoutError(`Connecting to ${this.host}:${this.port} took longer than ${this.connectTimeout} ms`));
-        }, this.connectTimeout);
-      }
-    }).catch((err: HyperwireError) => {
-      this.failure = err;
-      throw err;
-    });
+    // A socket handed in may be connected already (for TLS: handshake done,
+    // when alpnProtocol is no longer null).
+    const ready = !socket.connecting && (!this.secure || (socket as tls.TLSSocket).alpnProtocol !== null);
+    if (this.givenSocket === undefined || !ready) {
+      const dial = { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
+      await waitConnected(socket, this.secure ? 'secureConnect' : 'connect', dial).catch((err: HyperwireError) => {
+        this.failure = err;
+        throw err;
+      });
+    }
     if (this.secure) {
       const alpn = (socket as tls.TLSSocket).alpnProtocol;
       if (alpn !== 'h2') {
