@@ -93,8 +93,13 @@ interface Exchange {
   retried: boolean;
   /** Waiting for 100 Continue before sending the body. */
   continueWaiter: (() => void) | null;
-  /** The body was never sent (a final response came first): the connection cannot be reused. */
-  bodySkipped: boolean;
+  /**
+   * The whole body (if any) was written. A final response that ends before
+   * that (after an Expect: 100-continue refusal, or while a stream is still
+   * being sent) leaves the request's framing unfinished: the connection
+   * cannot carry another request.
+   */
+  bodySent: boolean;
   /** Set for an Upgrade request: settles with the switch, or null if the server answered otherwise. */
   upgrade: Deferred<Switched | null> | null;
 }
@@ -305,7 +310,7 @@ export class HTTP11Connection {
       unbounded: false,
       retried: false,
       continueWaiter: null,
-      bodySkipped: false,
+      bodySent: body === null,
       upgrade: null,
     };
   }
@@ -323,6 +328,9 @@ export class HTTP11Connection {
 
   /** Sends the next queued request when the wire is free, reconnecting if need be. */
   private pump(): void {
+    // An exchange that failed while queued (its getResponse() timed out) is
+    // dropped, not sent: the caller was told it failed and may send it again.
+    while (this.queue.length > 0 && this.queue[0]!.failed !== null) this.queue.shift();
     if (this.current !== null || this.queue.length === 0 || this.switched) return;
     const socket = this.socket;
     if (socket === null || socket.destroyed || this.retiring || this.parser === null) {
@@ -349,6 +357,7 @@ export class HTTP11Connection {
       socket.write(ex.head.bytes);
       if (bytes.length > 0) socket.write(bytes);
       socket.uncork();
+      ex.bodySent = true;
       return;
     }
     socket.write(ex.head.bytes);
@@ -367,16 +376,16 @@ export class HTTP11Connection {
         });
         clearTimeout(timer);
         ex.continueWaiter = null;
-        if (ex.responded || ex.done || socket.destroyed) {
-          // A final response came first: the body is not sent, so the
-          // connection cannot carry another request.
-          ex.bodySkipped = true;
-          this.retiring = true;
-          return;
-        }
+        // Only a final response (not the 100 itself, which sets
+        // `responded`) means the body is not wanted. The body is then not
+        // sent; since bodySent stays false, the response's end retires the
+        // socket (doing it here, a microtask after onEnd, was too late: a
+        // queued request had already gone out on the socket).
+        if (ex.response.settled || ex.done || socket.destroyed) return;
       }
       if (body.bytes !== undefined) {
         socket.write(body.bytes);
+        ex.bodySent = true;
         return;
       }
       let sent = 0;
@@ -399,11 +408,16 @@ export class HTTP11Connection {
       }
       if (ex.head.chunked) socket.write('0\r\n\r\n', 'latin1');
       else if (sent !== ex.head.contentLength) throw new TypeError(`The body is shorter than its Content-Length (${sent} of ${ex.head.contentLength})`);
+      ex.bodySent = true;
     } catch (err) {
       // The request cannot be completed on this connection: its framing is lost.
       const error = err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('HW_') ? (err as HyperwireError) : new ConnectionError('HW_ERR_REQUEST_BODY', `Sending the request body failed: ${(err as Error).message}`, { cause: err });
       this.fail(ex, error);
+      // Free the wire too: left as `current`, the failed exchange blocked
+      // every later request on this connection.
+      if (this.current === ex) this.current = null;
       this.retire(socket, true);
+      this.pump();
     }
   }
 
@@ -424,6 +438,12 @@ export class HTTP11Connection {
     this.givenSocket = undefined;
     const socket = given ?? (await this.openSocket());
     if (given !== undefined && given.connecting) await waitConnected(given, 'connect', this.dialOptions(this.host, this.port));
+    if (this.closing || this.closed !== null) {
+      // close() was called while connecting: without this the request that
+      // started the connect went out after close(), on a socket nobody closed.
+      socket.destroy();
+      throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed while connecting');
+    }
     if (this.secure && given === undefined) {
       const alpn = alpnOf(socket);
       if (alpn !== null && alpn !== 'http/1.1') {
@@ -518,7 +538,10 @@ export class HTTP11Connection {
         // Paused for this body's sake: what follows is the next response's.
         if (socket.isPaused()) socket.resume();
         if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: null });
-        if (!keepAlive || ex.bodySkipped || this.retiring) this.retire(socket, false);
+        // A body not (completely) sent leaves the request unframed: close at
+        // once rather than send anything after it.
+        if (!ex.bodySent) this.retire(socket, true);
+        else if (!keepAlive || this.retiring) this.retire(socket, false);
         for (const w of [...this.idleWaiters]) w();
         this.idleWaiters.clear();
         this.pump();
@@ -544,6 +567,13 @@ export class HTTP11Connection {
   /** A 101 or a tunnel: the socket now speaks another protocol. */
   private switchProtocols(socket: net.Socket, rest: Buffer, listeners: { onData: (c: Buffer) => void; onError: (e: Error) => void; onClose: () => void }): void {
     const ex = this.current;
+    if (ex?.upgrade == null) {
+      // A 101 nobody asked for is a protocol error like any other: the socket
+      // goes and the next request reconnects. (It used to leave the whole
+      // connection marked switched, failing every later request.)
+      this.broken(socket, new HTTP11Error('HW_ERR_H1_UPGRADE', 'The server switched protocols unasked (101)'));
+      return;
+    }
     socket.off('data', listeners.onData);
     socket.off('close', listeners.onClose);
     // listeners.onError stays: until the new protocol's connection listens,
@@ -556,15 +586,9 @@ export class HTTP11Connection {
     if (index >= 0) this.outstanding.splice(index, 1);
     const error = new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
     for (const q of this.queue.splice(0)) this.fail(q, error);
-    if (ex?.upgrade != null) {
-      ex.upgrade.resolve({ socket, rest: Buffer.from(rest) });
-      // The response to the upgraded request arrives on the new protocol.
-      ex.response.reject(error);
-      return;
-    }
-    // A 101 nobody asked for.
-    socket.destroy();
-    if (ex !== null) this.fail(ex, new HTTP11Error('HW_ERR_H1_UPGRADE', 'The server switched protocols unasked (101)'));
+    ex.upgrade.resolve({ socket, rest: Buffer.from(rest) });
+    // The response to the upgraded request arrives on the new protocol.
+    ex.response.reject(error);
   }
 
   /** The body's reader took data: resume the socket once little is buffered. */
@@ -609,10 +633,12 @@ export class HTTP11Connection {
   }
 
   private socketClosed(socket: net.Socket, parser: ResponseParser): void {
-    if (this.socket === socket) {
-      this.socket = null;
-      this.parser = null;
-    }
+    // A socket retired earlier can close after its successor is carrying a
+    // request: that exchange is not this socket's, so leave it alone (it
+    // used to be failed, or wrongly retried, by this close).
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.parser = null;
     const ex = this.current;
     if (ex === null || ex.done) return;
     // A close-delimited body ends here; a cut-short response is an error.
