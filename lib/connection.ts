@@ -13,7 +13,8 @@
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { RequestBody } from './common/body.js';
-import { TLSError } from './common/errors.js';
+import { waitAtMost, withTimeout } from './common/async.js';
+import { TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, dialTCP, dialTLS, type DialOptions, resolveTimeouts, splitAuthority, type Timeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
@@ -96,6 +97,8 @@ export class HTTPConnection {
   /** Set while the first cleartext request asks to upgrade: others wait for the outcome. */
   private upgrading: Promise<unknown> | null = null;
   private upgradeTried = false;
+  /** An HTTP/1.1 connection given up after a timed-out upgrade, still closing. */
+  private discarded: Promise<void> | undefined;
 
   /**
    * @param authority `host`, `host:port` or `[v6]:port`.
@@ -146,8 +149,12 @@ export class HTTPConnection {
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.request(method, url, options);
     const h1 = this.h1!;
-    if (!this.upgradeTried && this.wantsUpgrade(options)) {
-      this.upgradeTried = true;
+    // Only the first request may ask (RFC 7540 §3.2). Were a later one to
+    // ask, its wait for the 101 could sit behind an earlier response whose
+    // body nobody reads yet (paused by backpressure): request() never settled.
+    const first = !this.upgradeTried;
+    this.upgradeTried = true;
+    if (first && this.wantsUpgrade(options)) {
       const attempt = this.upgradeWith(h1, method, url, options);
       this.upgrading = attempt;
       try {
@@ -189,8 +196,18 @@ export class HTTPConnection {
   /** Closes gracefully (GOAWAY on HTTP/2; `errorCode` is its code). */
   async close(errorCode?: number): Promise<void> {
     if (this.connecting !== null) await this.connecting.catch(() => {});
-    if (this.upgrading !== null) await this.upgrading.catch(() => {});
-    await Promise.all([this.h2?.close(errorCode), this.h1?.close()]);
+    // A pending upgrade may finish, but not hold close() forever (it did, on a
+    // server that never answered): after the grace period, closing the
+    // HTTP/1.1 connection fails the request.
+    const upgrading = this.upgrading?.catch(() => {});
+    if (upgrading !== undefined) await waitAtMost(upgrading, this.closeWait);
+    const h2 = this.h2;
+    await Promise.all([h2?.close(errorCode), this.h1?.close(), this.discarded]);
+    if (upgrading !== undefined) {
+      // Settled by now; if it switched meanwhile, the HTTP/2 side is new.
+      await upgrading;
+      if (this.h2 !== null && this.h2 !== h2) await this.h2.close(errorCode);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -198,6 +215,12 @@ export class HTTPConnection {
   }
 
   // --- internals ---------------------------------------------------------------
+
+  /** How long close() lets a pending upgrade finish: as the connections underneath. */
+  private get closeWait(): number {
+    const read = resolveTimeouts(this.options.timeout).read;
+    return this.options.closeTimeout ?? (read > 0 ? read : 5000);
+  }
 
   private dialOptions(host: string, port: number): DialOptions {
     return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout };
@@ -266,6 +289,10 @@ export class HTTPConnection {
         throw new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} did not select h2 by ALPN (got ${chosen ?? 'nothing'})`);
       }
       // http/1.1, or no ALPN at all: HTTP/1.1 (RFC 7301 §3.2 leaves it to us).
+      // No `Upgrade: h2c` over TLS: h2c is HTTP/2 over cleartext TCP only
+      // (RFC 7540 §3.2-3.3); ALPN has already said no to h2. Without this the
+      // first request over TLS carried the upgrade fields.
+      this.upgradeTried = true;
       this.h1 = this.h1Connection(socket);
       await this.h1.connect();
       return;
@@ -276,10 +303,13 @@ export class HTTPConnection {
       await this.h2.connect();
       return;
     }
-    this.h1 = this.h1Connection(undefined);
+    const h1 = this.h1Connection(undefined);
     // Nothing to upgrade through a proxy that reads our requests itself.
     if (forceProto === 'http/1.1' || this.options.upgrade === false || proxyHost !== undefined) this.upgradeTried = true;
-    await this.h1.connect();
+    // Kept only once connected: a failed connect left `protocol` saying
+    // 'http/1.1' for a connection that never was (the TLS paths say null).
+    await h1.connect();
+    this.h1 = h1;
   }
 
   /** Whether this request can carry the upgrade: a body in memory or none, and no Connection or Upgrade of the caller's. */
@@ -294,11 +324,26 @@ export class HTTPConnection {
   /** Sends a request with `Upgrade: h2c` (RFC 7540 §3.2); switches on a 101. */
   private async upgradeWith(h1: HTTP11Connection, method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
     const h2 = new HTTP20Connection(`${this.bracketedHost}:${this.port}`, this.h2Options(undefined));
-    const switched = await h1.requestUpgrade(method, url, options, [
+    const answer = h1.requestUpgrade(method, url, options, [
       ['Connection', 'Upgrade, HTTP2-Settings'],
       ['Upgrade', 'h2c'],
       ['HTTP2-Settings', h2.upgradeSettings()],
     ]);
+    // This waits for the response head, so the read timeout applies (without
+    // it request() never settled on a server that does not answer). As
+    // HTTP11Connection does on a read timeout, the request fails and its
+    // socket goes; later requests use a new connection.
+    const readTimeout = resolveTimeouts(this.options.timeout).read;
+    const switched =
+      readTimeout <= 0
+        ? await answer
+        : await withTimeout(answer, readTimeout, () => {
+            // A 101 that comes after all the same: nobody adopts that socket.
+            answer.then((late) => late?.socket.destroy(), () => {});
+            this.discarded = h1.close();
+            this.h1 = this.h1Connection(undefined);
+            return new TimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${method} ${url}`);
+          });
     if (switched === null) return null;
     await h2.adoptUpgraded(switched.socket, { method, rest: switched.rest });
     this.h2 = h2;

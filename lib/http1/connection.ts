@@ -295,7 +295,8 @@ export class HTTP11Connection {
       extra: extraFields,
     });
     return {
-      method: method.toUpperCase() === 'HEAD' ? 'HEAD' : method,
+      // Methods are case-sensitive (RFC 9110 §9.1): only HEAD is HEAD.
+      method,
       path: url,
       head,
       body,
