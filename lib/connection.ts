@@ -118,7 +118,8 @@ export class HTTPConnection {
   /** The protocol in use: null until it is known (before the first connect, or during an upgrade). */
   get protocol(): Protocol | null {
     if (this.h2 !== null && this.upgrading === null) return 'h2';
-    if (this.h1 !== null && this.upgrading === null) return 'http/1.1';
+    // In cleartext the first request may still upgrade: not known until then.
+    if (this.h1 !== null && this.upgrading === null && this.upgradeTried) return 'http/1.1';
     return null;
   }
 
@@ -144,7 +145,16 @@ export class HTTPConnection {
    * @throws TypeError for an illegal method, path, header name or value,
    *   before anything is sent.
    */
-  async request(method: string, url: string, options: HTTPRequestOptions = {}): Promise<number | null> {
+  request(method: string, url: string, options: HTTPRequestOptions = {}): Promise<number | null> {
+    // Once settled, straight through: no extra await per request.
+    if (this.upgrading === null) {
+      if (this.h2 !== null) return this.h2.request(method, url, options);
+      if (this.h1 !== null && this.upgradeTried) return this.h1.request(method, url, options);
+    }
+    return this.requestSlow(method, url, options);
+  }
+
+  private async requestSlow(method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
     await this.connect();
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.request(method, url, options);
@@ -171,7 +181,12 @@ export class HTTPConnection {
    * HTTP/1.1 the next in request order (an ID other than null/undefined is
    * an error there).
    */
-  async getResponse(streamId?: number | null): Promise<HTTPResponse> {
+  getResponse(streamId?: number | null): Promise<HTTPResponse> {
+    if (this.upgrading === null && this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
+    return this.getResponseSlow(streamId);
+  }
+
+  private async getResponseSlow(streamId?: number | null): Promise<HTTPResponse> {
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
     if (this.h1 !== null) {

@@ -71,7 +71,9 @@ export async function dialTLS(options: DialOptions & { tls?: tls.ConnectionOptio
     servername: net.isIP(host) === 0 ? host : undefined,
     minVersion: 'TLSv1.2',
     ...options.tls,
-    ...(options.over === undefined ? { host, port } : { socket: options.over }),
+    // Through a tunnel, host still names the target: Node checks the
+    // certificate against it (without it, against the proxy's address).
+    ...(options.over === undefined ? { host, port } : { socket: options.over, host }),
     ALPNProtocols: options.alpn,
     highWaterMark: options.highWaterMark,
   } as unknown as tls.ConnectionOptions);

@@ -590,6 +590,9 @@ export class HTTP11Connection {
     ex.upgrade.resolve({ socket, rest: Buffer.from(rest) });
     // The response to the upgraded request arrives on the new protocol.
     ex.response.reject(error);
+    // Nothing is in flight here any more: a close() waiting for it may go on.
+    for (const w of [...this.idleWaiters]) w();
+    this.idleWaiters.clear();
   }
 
   /** The body's reader took data: resume the socket once little is buffered. */
