@@ -16,7 +16,7 @@ import type { RequestBody } from './common/body.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
-import { alpnOf, dialTCP, dialTLS, type DialOptions, resolveTimeouts, splitAuthority, type Timeouts } from './common/net.js';
+import { alpnOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
 import type { HTTP11Response } from './http1/response.js';
@@ -30,25 +30,13 @@ import type { WindowManagerClass } from './http2/window.js';
 export type Protocol = 'h2' | 'http/1.1';
 
 /** Options of {@link HTTPConnection}. */
-export interface HTTPConnectionOptions {
-  /** The port; default from the authority, else 443 (secure) or 80. */
-  port?: number;
-  /** TLS or cleartext. Default: true unless port 80. */
-  secure?: boolean;
+export interface HTTPConnectionOptions extends EndpointOptions {
   /** Accept server push (HTTP/2 only). Default false. */
   enablePush?: boolean;
   /** HTTP/2 window manager class. */
   windowManager?: WindowManagerClass;
   /** HTTP/2 header compression backend (default: built-in HPACK). */
   headerCodec?: HeaderCodecFactory;
-  /** TLS options, e.g. from initContext(). */
-  tls?: tls.ConnectionOptions;
-  /** Timeouts: one number for both, or per phase. */
-  timeout?: number | Timeouts;
-  /** Socket read buffer size, and how much body may wait unread. Default 64 KiB. */
-  networkBufferSize?: number;
-  /** How long a graceful close() waits for what is in flight, in ms. */
-  closeTimeout?: number;
   /** Use this protocol without negotiating: over TLS ALPN offers only it; in cleartext `h2` means prior knowledge. */
   forceProto?: Protocol;
   /** Cleartext: speak HTTP/2 from the start (h2c with prior knowledge). Default false. */
@@ -104,10 +92,7 @@ export class HTTPConnection {
    * @param authority `host`, `host:port` or `[v6]:port`.
    */
   constructor(authority: string, options: HTTPConnectionOptions = {}) {
-    const { host, port } = splitAuthority(authority);
-    this.host = host;
-    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
-    this.secure = options.secure ?? this.port !== 80;
+    ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
     this.options = options;
     this.connectTimeout = resolveTimeouts(options.timeout).connect;
     if (options.forceProto !== undefined && options.forceProto !== 'h2' && options.forceProto !== 'http/1.1') {
@@ -257,7 +242,7 @@ export class HTTPConnection {
 
   private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
     const o = this.options;
-    return new HTTP11Connection(`${this.bracketedHost}:${this.port}`, {
+    return new HTTP11Connection(hostPort(this.host, this.port), {
       port: this.port,
       secure: this.secure,
       ...(socket !== undefined ? { socket } : {}),
@@ -271,24 +256,20 @@ export class HTTPConnection {
     });
   }
 
-  private get bracketedHost(): string {
-    return this.host.includes(':') ? `[${this.host}]` : this.host;
-  }
-
   /** A tunnel through the proxy to the origin. */
   private tunnel(): Promise<net.Socket> {
     return openTunnel({
       proxyHost: this.options.proxyHost!,
       proxyPort: this.options.proxyPort ?? 8080,
       proxyHeaders: this.options.proxyHeaders,
-      authority: `${this.bracketedHost}:${this.port}`,
+      authority: hostPort(this.host, this.port),
       timeout: this.connectTimeout,
     });
   }
 
   private async dial(): Promise<void> {
     const { forceProto, proxyHost } = this.options;
-    const authority = `${this.bracketedHost}:${this.port}`;
+    const authority = hostPort(this.host, this.port);
     if (this.secure) {
       const alpn = forceProto === undefined ? ['h2', 'http/1.1'] : [forceProto];
       const over = proxyHost !== undefined ? await this.tunnel() : undefined;
@@ -338,7 +319,7 @@ export class HTTPConnection {
 
   /** Sends a request with `Upgrade: h2c` (RFC 7540 §3.2); switches on a 101. */
   private async upgradeWith(h1: HTTP11Connection, method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
-    const h2 = new HTTP20Connection(`${this.bracketedHost}:${this.port}`, this.h2Options(undefined));
+    const h2 = new HTTP20Connection(hostPort(this.host, this.port), this.h2Options(undefined));
     const answer = h1.requestUpgrade(method, url, options, [
       ['Connection', 'Upgrade, HTTP2-Settings'],
       ['Upgrade', 'h2c'],

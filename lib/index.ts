@@ -58,6 +58,7 @@ export type { TunnelOptions } from './http1/tunnel.js';
 
 // The facade and TLS.
 export { HTTPConnection } from './connection.js';
+export type { EndpointOptions } from './common/net.js';
 export type { HTTPConnectionOptions, HTTPRequestOptions, HTTPResponse, Protocol } from './connection.js';
 export { initContext } from './tls.js';
 export type { TLSContextOptions } from './tls.js';

@@ -109,3 +109,47 @@ export function alpnOf(socket: net.Socket): string | null {
   const alpn = (socket as tls.TLSSocket).alpnProtocol;
   return typeof alpn === 'string' ? alpn : null;
 }
+
+/** Options every connection takes. */
+export interface EndpointOptions {
+  /** The port; default from the authority, else 443 (secure) or 80. */
+  port?: number;
+  /** TLS or cleartext. Default: true unless port 80. */
+  secure?: boolean;
+  /** Extra TLS options (ca, cert, key, rejectUnauthorized, ...), e.g. from initContext(). */
+  tls?: tls.ConnectionOptions;
+  /** Timeouts: one number for both, or per phase. */
+  timeout?: number | Timeouts;
+  /**
+   * Socket read buffer size, how much response body may wait unread, and
+   * how much request body may wait unsent in the socket. Default 64 KiB.
+   */
+  networkBufferSize?: number;
+  /** How long a graceful close() waits for what is in flight, in ms. Default: the read timeout, else 5000. */
+  closeTimeout?: number;
+}
+
+/** Where a connection goes. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  secure: boolean;
+}
+
+/** The host, port and security of a connection from its authority and options. */
+export function resolveEndpoint(authority: string, options: EndpointOptions): Endpoint {
+  const { host, port } = splitAuthority(authority);
+  const resolved = options.port ?? port ?? (options.secure === false ? 80 : 443);
+  return { host, port: resolved, secure: options.secure ?? resolved !== 80 };
+}
+
+/** `host:port`, with an IPv6 address in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The authority for Host or :authority: the port only where it is not the scheme's default. */
+export function authorityOf(endpoint: Endpoint): string {
+  const full = hostPort(endpoint.host, endpoint.port);
+  return endpoint.port === (endpoint.secure ? 443 : 80) ? full.slice(0, full.lastIndexOf(':')) : full;
+}

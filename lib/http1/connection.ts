@@ -20,7 +20,7 @@ import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/
 import { channels } from '../common/diagnostics.js';
 import { ConnectionError, HTTP11Error, type HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
-import { alpnOf, dialTCP, dialTLS, type DialOptions, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
+import { alpnOf, authorityOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
 import { serialiseRequestHead, type RequestHead } from './request.js';
 import { HTTP11Response } from './response.js';
@@ -29,24 +29,9 @@ import { openTunnel } from './tunnel.js';
 const debug = debuglog('hyperwire');
 
 /** Options of {@link HTTP11Connection}. */
-export interface HTTP11ConnectionOptions {
-  /** The port; default from the authority, else 443 (secure) or 80. */
-  port?: number;
-  /** TLS or cleartext. Default: true unless port 80. */
-  secure?: boolean;
-  /** Extra TLS options (ca, cert, key, rejectUnauthorized, ...), e.g. from initContext(). */
-  tls?: tls.ConnectionOptions;
-  /** Timeouts: one number for both, or per phase. */
-  timeout?: number | Timeouts;
-  /**
-   * Socket read buffer size, and how much of a response body may wait
-   * unread before the socket is paused. Default 64 KiB.
-   */
-  networkBufferSize?: number;
+export interface HTTP11ConnectionOptions extends EndpointOptions {
   /** Most octets in a response head or trailer section. Default 64 KiB. */
   maxHeaderSize?: number;
-  /** How long a graceful close() waits for a response in flight, in ms. Default: the read timeout, else 5000. */
-  closeTimeout?: number;
   /** An HTTP proxy: https targets go through a CONNECT tunnel, http targets are sent to it in absolute form. */
   proxyHost?: string;
   /** The proxy's port. Default 8080. */
@@ -147,10 +132,7 @@ export class HTTP11Connection {
    * @param authority `host`, `host:port` or `[v6]:port`.
    */
   constructor(authority: string, options: HTTP11ConnectionOptions = {}) {
-    const { host, port } = splitAuthority(authority);
-    this.host = host;
-    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
-    this.secure = options.secure ?? this.port !== 80;
+    ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
     this.options = options;
     const t = resolveTimeouts(options.timeout);
     this.connectTimeout = t.connect;
@@ -161,7 +143,7 @@ export class HTTP11Connection {
 
   /** The value of Host for requests. */
   get authority(): string {
-    return this.port === (this.secure ? 443 : 80) ? this.bracketedHost : `${this.bracketedHost}:${this.port}`;
+    return authorityOf(this);
   }
 
   /** Whether requests go to an HTTP proxy in absolute form (a proxy, and an http target). */
@@ -465,16 +447,12 @@ export class HTTP11Connection {
     const { proxyHost } = this.options;
     const proxyPort = this.options.proxyPort ?? 8080;
     if (proxyHost !== undefined && this.secure) {
-      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: `${this.bracketedHost}:${this.port}`, timeout: this.connectTimeout });
+      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: hostPort(this.host, this.port), timeout: this.connectTimeout });
       return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'], over });
     }
     if (proxyHost !== undefined) return dialTCP(this.dialOptions(proxyHost, proxyPort));
     if (!this.secure) return dialTCP(this.dialOptions(this.host, this.port));
     return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'] });
-  }
-
-  private get bracketedHost(): string {
-    return this.host.includes(':') ? `[${this.host}]` : this.host;
   }
 
   /** Takes a connected socket into use. */

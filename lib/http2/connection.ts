@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
+import { authorityOf, type EndpointOptions, resolveEndpoint, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
@@ -30,25 +30,13 @@ const debug = debuglog('hyperwire');
 export { channels, splitAuthority, type Timeouts };
 
 /** Options of {@link HTTP20Connection}. */
-export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowManager' | 'headerCodec' | 'enablePush'> {
-  /** The port; default from the authority, else 443 (secure) or 80. */
-  port?: number;
-  /** TLS (h2) or cleartext with prior knowledge (h2c). Default: true unless port 80. */
-  secure?: boolean;
+export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowManager' | 'headerCodec' | 'enablePush'>, EndpointOptions {
   /** Accept server push. Default false. */
   enablePush?: boolean;
   /** Window manager class, instantiated for the connection and per stream. */
   windowManager?: WindowManagerClass;
   /** Header compression backend (default: built-in HPACK). */
   headerCodec?: HeaderCodecFactory;
-  /** Extra TLS options (ca, cert, key, rejectUnauthorized, ...), e.g. from initContext(). */
-  tls?: tls.ConnectionOptions;
-  /** Timeouts: one number for both, or per phase. */
-  timeout?: number | Timeouts;
-  /** Socket buffer size: reads (readableHighWaterMark), and how much request body may wait unsent in the socket. Default 64 KiB. */
-  networkBufferSize?: number;
-  /** How long a graceful close() waits for streams in flight, in ms. Default: the read timeout, else 5000. */
-  closeTimeout?: number;
   /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
   socket?: net.Socket;
   /**
@@ -122,10 +110,7 @@ export class HTTP20Connection {
    * @param authority `host`, `host:port` or `[v6]:port`.
    */
   constructor(authority: string, options: HTTP20ConnectionOptions = {}) {
-    const { host, port } = splitAuthority(authority);
-    this.host = host;
-    this.port = options.port ?? port ?? (options.secure === false ? 80 : 443);
-    this.secure = options.secure ?? this.port !== 80;
+    ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
     this.options = options;
     const t = resolveTimeouts(options.timeout);
     this.connectTimeout = t.connect;
@@ -161,9 +146,7 @@ export class HTTP20Connection {
 
   /** The value of :authority for requests. */
   get authority(): string {
-    const defaultPort = this.secure ? 443 : 80;
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return this.port === defaultPort ? host : `${host}:${this.port}`;
+    return authorityOf(this);
   }
 
   /** Connects now (requests do this on their own). */
