@@ -15,11 +15,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { HTTP11Connection, HTTP20Connection, HTTPConnection } from '../lib/index.js';
+import { freePort, waitForPort } from './ports.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SEQUENTIAL = 5000;
@@ -33,31 +33,6 @@ const keyPath = new URL('key.pem', certDir).pathname;
 const certPath = new URL('cert.pem', certDir).pathname;
 
 // --- the servers -------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'hyperwire-bench-h1-'));
 const docroot = join(dir, 'www');

@@ -16,13 +16,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Client } from 'undici';
 import { HTTP20Connection } from '../lib/index.js';
+import { freePort, waitForPort } from './ports.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MULTIPLEX_REQUESTS = 5000;
@@ -38,31 +38,6 @@ const certPath = new URL('cert.pem', certDir).pathname;
 
 // --- the server --------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nghttpd did not listen on ${port}`);
-}
-
 const docroot = mkdtempSync(join(tmpdir(), 'hyperwire-bench-'));
 writeFileSync(join(docroot, 'small'), 'x'.repeat(100));
 writeFileSync(join(docroot, 'big'), Buffer.alloc(BIG, 0x62));
@@ -76,7 +51,7 @@ process.on('exit', () => {
   nghttpd.kill();
   rmSync(docroot, { recursive: true, force: true });
 });
-await waitForPort(port);
+await waitForPort(port, 'nghttpd');
 const origin = `https://127.0.0.1:${port}`;
 const uploadBody = Buffer.alloc(UPLOAD, 0x75);
 

@@ -14,7 +14,7 @@ import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, HTTP11Connection, HTTP20Connection, HTTPConnection, HyperwireError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
+import { HTTP11Connection, HTTP20Connection, HTTPConnection, HyperwireError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
 import {
   CERT_FILE,
   have,
@@ -31,7 +31,7 @@ import {
   type ServedFile,
   type ServerHandle,
 } from '../helpers/servers.js';
-import { CA } from './verify.js';
+import { CA, closeWithin, eventually, hashBody, tcpSockets } from './verify.js';
 
 /** A 3 MiB file: several reads' worth of body on either protocol. */
 const MEDIUM_SIZE = 3 * 1024 * 1024;
@@ -57,47 +57,9 @@ async function worldReadableDocRoot(): Promise<Docs> {
   return { ...docs, medium: { path: '/medium.bin', size: MEDIUM_SIZE, sha256: mediumSha } };
 }
 
-/** Reads a body chunk by chunk: its length and SHA-256. */
-async function hashOf(response: HTTPResponse): Promise<{ length: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let length = 0;
-  for await (const chunk of response.readChunked()) {
-    hash.update(chunk);
-    length += chunk.length;
-  }
-  return { length, sha256: hash.digest('hex') };
-}
-
 async function expectBody(response: HTTPResponse, file: ServedFile): Promise<void> {
   expect(response.status).toBe(200);
-  expect(await hashOf(response)).toEqual({ length: file.size, sha256: file.sha256 });
-}
-
-/** Closes a connection, but not for longer than `ms`; then aborts it. */
-async function closeWithin(conn: HTTPConnection, ms = 5_000): Promise<'graceful' | 'forced'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'forced'>((resolve) => {
-    timer = setTimeout(() => resolve('forced'), ms);
-  });
-  const result = await Promise.race([conn.close().then(() => 'graceful' as const), timedOut]);
-  clearTimeout(timer);
-  if (result === 'forced') await conn.close(ErrorCode.CANCEL).catch(() => {});
-  return result;
-}
-
-/** TCP sockets this process has open (client sockets; the servers under test are other processes). */
-function tcpSockets(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-}
-
-/** Polls `condition` every 10 ms for at most `ms`; returns its last value. */
-async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
+  expect(await hashBody(response)).toMatchObject({ length: file.size, sha256: file.sha256 });
 }
 
 /** `promise`, or a failure naming `what` if it has not settled within `ms`. */
@@ -631,7 +593,7 @@ describe("HTTPConnection with Node's http and https servers", () => {
     // behind a body paused by backpressure: it never settled.
     expect(await within(c.request('GET', '/after-big'), 5_000, 'request()')).toBeNull();
     const big = await c.getResponse();
-    expect(await hashOf(big)).toEqual({ length: BIG.length, sha256: createHash('sha256').update(BIG).digest('hex') });
+    expect(await hashBody(big)).toMatchObject({ length: BIG.length, sha256: createHash('sha256').update(BIG).digest('hex') });
     expect((await (await c.getResponse()).read()).toString()).toBe('GET /after-big');
   });
 

@@ -14,7 +14,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, ErrorCode, HTTPConnection, ProxyError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
+import { ConnectionError, HTTPConnection, ProxyError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
 import {
   CERT_FILE,
   freePort,
@@ -28,7 +28,7 @@ import {
   type ServedFile,
   type ServerHandle,
 } from '../helpers/servers.js';
-import { CA } from './verify.js';
+import { CA, closeWithin, eventually, hashBody, tcpSockets } from './verify.js';
 
 const USER = 'hyperwire';
 const PASSWORD = 'tunnel-pass';
@@ -36,40 +36,6 @@ const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 
 const SMALL_BODY = 'Through the proxy and back.\n';
 const MEDIUM_SIZE = 2 * 1024 * 1024;
-
-async function sha256Of(response: HTTPResponse): Promise<{ length: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let length = 0;
-  for await (const chunk of response.readChunked()) {
-    hash.update(chunk);
-    length += chunk.length;
-  }
-  return { length, sha256: hash.digest('hex') };
-}
-
-/** Closes a connection, but not for longer than `ms`; then aborts it. */
-async function closeWithin(conn: HTTPConnection, ms = 5_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'forced'>((resolve) => {
-    timer = setTimeout(() => resolve('forced'), ms);
-  });
-  const result = await Promise.race([conn.close().then(() => 'graceful' as const), timedOut]);
-  clearTimeout(timer);
-  if (result === 'forced') await conn.close(ErrorCode.CANCEL).catch(() => {});
-}
-
-function tcpSockets(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-}
-
-async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
-}
 
 const open: HTTPConnection[] = [];
 
@@ -208,7 +174,7 @@ describe.skipIf(!have('squid'))('HTTPConnection through squid', () => {
       expect(rb.headers.get('server')[0]).toMatch(/^nghttpd/);
       expect(rb.headers.has('via')).toBe(false);
       expect((await rb.read()).toString('utf8')).toBe(small.body);
-      expect(await sha256Of(await c.getResponse(a))).toEqual({ length: medium.size, sha256: medium.sha256 });
+      expect(await hashBody(await c.getResponse(a))).toMatchObject({ length: medium.size, sha256: medium.sha256 });
       expect(await c.ping()).toBeGreaterThanOrEqual(0);
     });
 
@@ -227,7 +193,7 @@ describe.skipIf(!have('squid'))('HTTPConnection through squid', () => {
       expect(c.protocol).toBe('h2');
       const r = await c.getResponse(id);
       expect(r.headers.get('server')[0]).toMatch(/^nghttpd/);
-      expect(await sha256Of(r)).toEqual({ length: medium.size, sha256: medium.sha256 });
+      expect(await hashBody(r)).toMatchObject({ length: medium.size, sha256: medium.sha256 });
     });
   });
 
@@ -252,7 +218,7 @@ describe.skipIf(!have('squid'))('HTTPConnection through squid', () => {
       expect(r1.headers.get('server')[0]).toMatch(/^nginx/);
       expect(r1.headers.has('via')).toBe(false);
       expect((await r1.read()).toString('utf8')).toBe(small.body);
-      expect(await sha256Of(await c.getResponse())).toEqual({ length: medium.size, sha256: medium.sha256 });
+      expect(await hashBody(await c.getResponse())).toMatchObject({ length: medium.size, sha256: medium.sha256 });
       const head = await c.getResponse();
       expect(head.headers.get('content-length')).toEqual([String(medium.size)]);
       expect(await head.read()).toHaveLength(0);

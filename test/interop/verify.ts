@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, type HTTP20Response } from '../../lib/index.js';
+import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions } from '../../lib/index.js';
 import { expect } from 'vitest';
 import { CERT_FILE, type ServedFile, type ServerHandle } from '../helpers/servers.js';
 
@@ -17,7 +17,7 @@ export function connect(server: Pick<ServerHandle, 'authority'>, options: HTTP20
 }
 
 /** Reads a body chunk by chunk; returns its length and SHA-256 (hex) without holding it in memory. */
-export async function hashBody(response: HTTP20Response): Promise<{ length: number; sha256: string; chunks: number }> {
+export async function hashBody(response: { readChunked(): AsyncIterable<Buffer> }): Promise<{ length: number; sha256: string; chunks: number }> {
   const hash = createHash('sha256');
   let length = 0;
   let chunks = 0;
@@ -48,7 +48,7 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /** Closes a connection, but not for longer than `ms` (then aborts it with CANCEL); reports which it was. */
-export async function closeWithin(conn: HTTP20Connection, ms = 10_000): Promise<'graceful' | 'forced'> {
+export async function closeWithin(conn: { close(errorCode?: number): Promise<void> }, ms = 10_000): Promise<'graceful' | 'forced'> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'forced'>((resolve) => {
     timer = setTimeout(() => resolve('forced'), ms);
@@ -57,4 +57,19 @@ export async function closeWithin(conn: HTTP20Connection, ms = 10_000): Promise<
   clearTimeout(timer);
   if (result === 'forced') await conn.close(ErrorCode.CANCEL).catch(() => {});
   return result;
+}
+
+/** TCP sockets this process has open (client sockets; the servers under test are other processes). */
+export function tcpSockets(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+}
+
+/** Polls `condition` every 10 ms for at most `ms`; returns whether it came true. */
+export async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
 }
