@@ -31,7 +31,7 @@ import {
   type ServedFile,
   type ServerHandle,
 } from '../helpers/servers.js';
-import { CA, closeWithin, eventually, hashBody, tcpSockets } from './verify.js';
+import { CA, closeWithin, eventually, facadeConnections, hashBody, tcpSockets } from './verify.js';
 
 /** A 3 MiB file: several reads' worth of body on either protocol. */
 const MEDIUM_SIZE = 3 * 1024 * 1024;
@@ -74,17 +74,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Connections made by a test, closed (bounded) after it. */
-const open: HTTPConnection[] = [];
-
-function conn(authority: string, options: HTTPConnectionOptions = {}): HTTPConnection {
-  const c = new HTTPConnection(authority, { tls: { ca: CA }, timeout: 20_000, closeTimeout: 5_000, ...options });
-  open.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of open.splice(0)) await closeWithin(c);
-});
+const conn = facadeConnections();
 
 let docs: Docs | undefined;
 

@@ -28,7 +28,7 @@ import {
   type ServedFile,
   type ServerHandle,
 } from '../helpers/servers.js';
-import { CA, closeWithin, eventually, hashBody, tcpSockets } from './verify.js';
+import { CA, closeWithin, eventually, facadeConnections, hashBody, tcpSockets } from './verify.js';
 
 const USER = 'hyperwire';
 const PASSWORD = 'tunnel-pass';
@@ -37,18 +37,8 @@ const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 const SMALL_BODY = 'Through the proxy and back.\n';
 const MEDIUM_SIZE = 2 * 1024 * 1024;
 
-const open: HTTPConnection[] = [];
-
-/** A connection through a proxy (TLS trusting the test certificate, bounded timeouts), closed after the test. */
-function conn(authority: string, options: HTTPConnectionOptions = {}): HTTPConnection {
-  const c = new HTTPConnection(authority, { tls: { ca: CA }, timeout: 20_000, closeTimeout: 5_000, ...options });
-  open.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of open.splice(0)) await closeWithin(c);
-});
+/** Connections made by a test, closed (bounded) after it. */
+const conn = facadeConnections();
 
 /** What a Node origin server saw of a request. */
 interface Seen {

@@ -4,8 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions } from '../../lib/index.js';
-import { expect } from 'vitest';
+import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, HTTPConnection, type HTTPConnectionOptions } from '../../lib/index.js';
+import { afterEach, expect } from 'vitest';
 import { CERT_FILE, type ServedFile, type ServerHandle } from '../helpers/servers.js';
 
 /** The test CA (the self-signed certificate itself). */
@@ -72,4 +72,20 @@ export async function eventually(condition: () => boolean, ms: number): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return true;
+}
+
+/**
+ * For a test file: makes HTTPConnections (TLS trusting the test
+ * certificate, bounded timeouts) and closes each, bounded, after its test.
+ */
+export function facadeConnections(): (authority: string, options?: HTTPConnectionOptions) => HTTPConnection {
+  const open: HTTPConnection[] = [];
+  afterEach(async () => {
+    for (const c of open.splice(0)) await closeWithin(c);
+  });
+  return (authority, options = {}) => {
+    const c = new HTTPConnection(authority, { tls: { ca: CA }, timeout: 20_000, closeTimeout: 5_000, ...options });
+    open.push(c);
+    return c;
+  };
 }
