@@ -18,10 +18,12 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
   /**
    * @param onConsumed called with each chunk's length as the reader takes it.
    * @param readTimeout ms a `next()` may wait for data; 0 for no limit.
+   * @param onTimeout called with the error when a read timed out.
    */
   constructor(
     private readonly onConsumed: (n: number) => void,
     private readonly readTimeout = 0,
+    private readonly onTimeout?: (error: TimeoutError) => void,
   ) {}
 
   /** Whether the body has ended and everything was read. */
@@ -87,7 +89,9 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
       if (this.readTimeout > 0) {
         timer = setTimeout(() => {
           this.waiter = null;
-          reject(new TimeoutError(`No response data for ${this.readTimeout} ms`));
+          const error = new TimeoutError(`No response data for ${this.readTimeout} ms`);
+          reject(error);
+          this.onTimeout?.(error);
         }, this.readTimeout);
       }
       this.waiter = { resolve, reject, timer };

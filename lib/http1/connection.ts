@@ -209,14 +209,20 @@ export class HTTP11Connection {
       // A server that stalls holds the wire: the request fails, and the
       // socket goes so that requests queued behind it can proceed.
       const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
-      this.fail(ex, error);
-      if (this.current === ex) {
-        this.current = null;
-        if (this.socket !== null) this.retire(this.socket, true);
-        this.pump();
-      }
+      this.stalled(ex, error);
       return error;
     });
+  }
+
+  /** A wait on `ex` timed out: it fails, and if it holds the wire the socket goes. */
+  private stalled(ex: Exchange, error: HyperwireError): void {
+    if (ex.done) return;
+    this.fail(ex, error);
+    if (this.current === ex) {
+      this.current = null;
+      if (this.socket !== null) this.retire(this.socket, true);
+      this.pump();
+    }
   }
 
   /** HTTP/1.1 has no server push: yields nothing. */
@@ -301,7 +307,13 @@ export class HTTP11Connection {
   private async submit(ex: Exchange): Promise<void> {
     if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
     if (this.switched) throw new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
-    ex.bodyQueue = new BodyQueue(() => this.maybeResume(ex), this.readTimeout);
+    ex.bodyQueue = new BodyQueue(
+      () => this.maybeResume(ex),
+      this.readTimeout,
+      // A body that stalls holds the wire: it fails, and the socket goes so
+      // that requests queued behind it can proceed on a new one.
+      (error) => this.stalled(ex, error),
+    );
     if (this.current === null && this.queue.length === 0) await this.connect();
     this.queue.push(ex);
     this.outstanding.push(ex);

@@ -1041,6 +1041,19 @@ describe('stalls', () => {
     expect(s.sockets).toHaveLength(2);
   });
 
+  it('a stalled body gives up the wire by itself: a request queued behind it is answered without close()', async () => {
+    const s = await httpServer();
+    const conn = client(s.port, { timeout: 300 });
+    await conn.request('GET', '/stall-body');
+    await conn.request('GET', '/path/queued');
+    const stalled = await conn.getResponse();
+    expect(await caught(stalled.read())).toBeInstanceOf(TimeoutError);
+    // Later reads of the stalled body keep failing; the queued request goes out on a new socket.
+    expect(await caught(stalled.read())).toBeInstanceOf(TimeoutError);
+    expect(await text(await conn.getResponse())).toBe('/path/queued');
+    expect(s.sockets).toHaveLength(2);
+  });
+
   it('a request whose getResponse() timed out while still queued is never sent', async () => {
     const s = await httpServer();
     const conn = client(s.port, { timeout: 300 });
