@@ -14,7 +14,7 @@
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
-import { deferred, type Deferred, waitAtMost, withTimeout } from '../common/async.js';
+import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
@@ -85,6 +85,8 @@ interface Exchange {
    * cannot carry another request.
    */
   bodySent: boolean;
+  /** Called once the head is on the wire (starts a read timeout). */
+  onSent: (() => void) | null;
   /** Set for an Upgrade request: settles with the switch, or null if the server answered otherwise. */
   upgrade: Deferred<Switched | null> | null;
 }
@@ -127,6 +129,9 @@ export class HTTP11Connection {
   private givenSocket: net.Socket | undefined;
   private readonly idleWaiters = new Set<() => void>();
   private lastSocketError: Error | null = null;
+  /** The parser is inside execute(): the next request waits until it returns. */
+  private executing = false;
+  private pumpLater = false;
 
   /**
    * @param authority `host`, `host:port` or `[v6]:port`.
@@ -205,13 +210,24 @@ export class HTTP11Connection {
       this.socket?.resume();
     }
     if (this.readTimeout <= 0) return ex.response.promise;
-    return withTimeout(ex.response.promise, this.readTimeout, () => {
-      // A server that stalls holds the wire: the request fails, and the
-      // socket goes so that requests queued behind it can proceed.
-      const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
-      this.stalled(ex, error);
-      return error;
-    });
+    // The wait is timed from when the request is on the wire: time spent
+    // queued behind an earlier response is not the server stalling.
+    const timed = deferred<void>();
+    if (ex.sent) timed.resolve();
+    else {
+      ex.onSent = () => timed.resolve();
+      // Failing while queued (close(), a failed connect) ends the wait too.
+      ex.response.promise.catch(() => timed.resolve());
+    }
+    return timed.promise.then(() =>
+      withTimeout(ex.response.promise, this.readTimeout, () => {
+        // A server that stalls holds the wire: the request fails, and the
+        // socket goes so that requests queued behind it can proceed.
+        const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
+        this.stalled(ex, error);
+        return error;
+      }),
+    );
   }
 
   /** A wait on `ex` timed out: it fails, and if it holds the wire the socket goes. */
@@ -300,6 +316,7 @@ export class HTTP11Connection {
       retried: false,
       continueWaiter: null,
       bodySent: body === null,
+      onSent: null,
       upgrade: null,
     };
   }
@@ -315,6 +332,8 @@ export class HTTP11Connection {
       (error) => this.stalled(ex, error),
     );
     if (this.current === null && this.queue.length === 0) await this.connect();
+    // close() may have come while connecting.
+    if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
     this.queue.push(ex);
     this.outstanding.push(ex);
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: null, method: ex.method, path: ex.path });
@@ -344,6 +363,8 @@ export class HTTP11Connection {
     ex.reused = this.carried > 0;
     this.carried++;
     this.parser.expect(ex.method);
+    ex.onSent?.();
+    ex.onSent = null;
     debug('http/1.1 %s %s', ex.method, ex.path);
     const bytes = ex.body?.bytes;
     if (bytes !== undefined && !ex.head.expectContinue) {
@@ -479,13 +500,21 @@ export class HTTP11Connection {
     const onData = (chunk: Buffer): void => {
       if (this.parser !== parser) return;
       let offset: number;
+      this.executing = true;
       try {
         offset = parser.execute(chunk);
       } catch (err) {
+        this.executing = false;
+        this.pumpLater = false;
         this.broken(socket, err as HyperwireError);
         return;
       }
+      this.executing = false;
       if (offset >= 0) this.switchProtocols(socket, chunk.subarray(offset), listeners);
+      if (this.pumpLater) {
+        this.pumpLater = false;
+        this.pump();
+      }
     };
     const onError = (err: Error): void => {
       this.lastSocketError = err;
@@ -495,6 +524,8 @@ export class HTTP11Connection {
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    // A socket handed in (a tunnel, say) may have been paused explicitly.
+    socket.resume();
   }
 
   private handlerFor(socket: net.Socket): ResponseHandler {
@@ -532,10 +563,15 @@ export class HTTP11Connection {
         // A body not (completely) sent leaves the request unframed: close at
         // once rather than send anything after it.
         if (!ex.bodySent) this.retire(socket, true);
-        else if (!keepAlive || this.retiring) this.retire(socket, false);
-        for (const w of [...this.idleWaiters]) w();
-        this.idleWaiters.clear();
-        this.pump();
+        // RFC 9112 §9.6: after a request with Connection: close of its own,
+        // nothing more goes on this connection, whatever the server says.
+        else if (!keepAlive || this.retiring || ex.head.close) this.retire(socket, false);
+        wakeAll(this.idleWaiters);
+        // Not while the parser is still in this read: octets after this
+        // response were sent before the next request existed, so they must
+        // not be parsed as its response (they are unsolicited, an error).
+        if (this.executing) this.pumpLater = true;
+        else this.pump();
       },
     };
   }
@@ -581,8 +617,7 @@ export class HTTP11Connection {
     // The response to the upgraded request arrives on the new protocol.
     ex.response.reject(error);
     // Nothing is in flight here any more: a close() waiting for it may go on.
-    for (const w of [...this.idleWaiters]) w();
-    this.idleWaiters.clear();
+    wakeAll(this.idleWaiters);
   }
 
   /** The body's reader took data: resume the socket once little is buffered. */
@@ -599,6 +634,7 @@ export class HTTP11Connection {
     if (this.current === ex) {
       this.current = null;
       if (this.socket !== null) this.retire(this.socket, true);
+      wakeAll(this.idleWaiters);
       this.pump();
     }
   }
@@ -635,6 +671,14 @@ export class HTTP11Connection {
     this.parser = null;
     const ex = this.current;
     if (ex === null || ex.done) return;
+    // A close-delimited body ends at an orderly close, but not at a socket
+    // error (a reset): then it was cut short (RFC 9112 §6.3, item 8).
+    if (parser.readsUntilClose && this.lastSocketError !== null) {
+      this.current = null;
+      this.fail(ex, new HTTP11Error('HW_ERR_H1_INCOMPLETE', `The connection failed in a close-delimited body: ${this.lastSocketError.message}`, { cause: this.lastSocketError }));
+      this.pump();
+      return;
+    }
     // A close-delimited body ends here; a cut-short response is an error.
     try {
       parser.finish();
@@ -673,7 +717,6 @@ export class HTTP11Connection {
     ex.response.reject(error);
     ex.bodyQueue?.fail(error);
     if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: null, error });
-    for (const w of [...this.idleWaiters]) w();
-    this.idleWaiters.clear();
+    wakeAll(this.idleWaiters);
   }
 }

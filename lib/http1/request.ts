@@ -31,6 +31,8 @@ export interface RequestHead {
   expectContinue: boolean;
   /** Content-Length that the body must match, or -1. */
   contentLength: number;
+  /** The caller sent `Connection: close`: the connection carries nothing after this (RFC 9112 §9.6). */
+  close: boolean;
 }
 
 /** Methods whose requests say Content-Length: 0 when they carry no body (RFC 9110 §8.6). */
@@ -61,6 +63,7 @@ export function serialiseRequestHead(init: RequestHeadInit): RequestHead {
   let hostSeen = false;
   let contentLength = -1;
   let expectContinue = false;
+  let close = false;
   const lines: string[] = [];
   const add = (name: string, value: unknown): void => {
     if (typeof name !== 'string' || typeof value !== 'string') throw new TypeError('Header names and values must be strings');
@@ -80,6 +83,8 @@ export function serialiseRequestHead(init: RequestHeadInit): RequestHead {
       contentLength = n;
     } else if (lower === 'expect' && value.toLowerCase() === '100-continue') {
       expectContinue = true;
+    } else if (lower === 'connection' && value.split(',').some((t) => t.trim().toLowerCase() === 'close')) {
+      close = true;
     }
     lines.push(`${name}: ${value}\r\n`);
   };
@@ -103,5 +108,5 @@ export function serialiseRequestHead(init: RequestHeadInit): RequestHead {
   }
   for (const line of lines) head += line;
   head += '\r\n';
-  return { bytes: Buffer.from(head, 'latin1'), chunked, expectContinue, contentLength };
+  return { bytes: Buffer.from(head, 'latin1'), chunked, expectContinue, contentLength, close };
 }
