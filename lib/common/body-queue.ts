@@ -7,8 +7,12 @@
 
 import { TimeoutError, type HyperwireError } from './errors.js';
 
+const EMPTY = new Uint8Array(0);
+
 export class BodyQueue implements AsyncIterable<Uint8Array> {
-  private readonly chunks: Uint8Array[] = [];
+  /** Chunks from `head` on are unread: no shift(), which is O(n) on long arrays. */
+  private chunks: Uint8Array[] = [];
+  private head = 0;
   private ended = false;
   private error: HyperwireError | null = null;
   private waiter: { resolve: (c: Uint8Array | null) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined } | null = null;
@@ -28,7 +32,12 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   /** Whether the body has ended and everything was read. */
   get done(): boolean {
-    return this.ended && this.chunks.length === 0;
+    return this.ended && this.head === this.chunks.length;
+  }
+
+  /** Chunks buffered, not yet read. */
+  get pieces(): number {
+    return this.chunks.length - this.head;
   }
 
   push(chunk: Uint8Array): void {
@@ -48,7 +57,7 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
   end(): void {
     if (this.ended || this.error !== null) return;
     this.ended = true;
-    if (this.waiter !== null && this.chunks.length === 0) {
+    if (this.waiter !== null && this.head === this.chunks.length) {
       const w = this.waiter;
       this.waiter = null;
       if (w.timer !== undefined) clearTimeout(w.timer);
@@ -58,11 +67,12 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   /** Fails the body: the next read rejects (after what was buffered, unless `discard`). */
   fail(error: HyperwireError, discard = false): void {
-    if (this.ended && this.chunks.length === 0) return;
+    if (this.ended && this.head === this.chunks.length) return;
     if (this.error !== null) return;
     this.error = error;
     if (discard) {
-      this.chunks.length = 0;
+      this.chunks = [];
+      this.head = 0;
       this.buffered = 0;
     }
     if (this.waiter !== null) {
@@ -75,8 +85,17 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   /** The next chunk, or null at the end. */
   next(): Promise<Uint8Array | null> {
-    const chunk = this.chunks.shift();
-    if (chunk !== undefined) {
+    if (this.head < this.chunks.length) {
+      const chunk = this.chunks[this.head]!;
+      this.chunks[this.head++] = EMPTY;
+      if (this.head === this.chunks.length) {
+        this.chunks.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
+        // Drop the read half now and then, so the array does not only grow.
+        this.chunks = this.chunks.slice(this.head);
+        this.head = 0;
+      }
       this.buffered -= chunk.length;
       this.onConsumed(chunk.length);
       return Promise.resolve(chunk);

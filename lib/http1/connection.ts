@@ -94,6 +94,9 @@ interface Exchange {
 /** Methods that may be sent again after a connection was lost before any response (RFC 9110 §9.2.2). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+/** Body pieces (chunks of a chunked body, socket reads) buffered unread before the socket is paused. */
+const MAX_PIECES = 1024;
+
 /** How long to wait for 100 Continue before sending the body anyway (RFC 9110 §10.1.1). */
 const CONTINUE_TIMEOUT = 1000;
 
@@ -544,7 +547,8 @@ export class HTTP11Connection {
         const ex = this.current;
         if (ex === null) return;
         ex.bodyQueue.push(chunk);
-        if (!ex.unbounded && ex.bodyQueue.buffered > this.highWater) socket.pause();
+        // Many tiny pieces cost as much as many octets: both are bounded.
+        if (!ex.unbounded && (ex.bodyQueue.buffered > this.highWater || ex.bodyQueue.pieces > MAX_PIECES)) socket.pause();
       },
       onTrailers: (headers) => {
         const ex = this.current;
@@ -623,7 +627,7 @@ export class HTTP11Connection {
   /** The body's reader took data: resume the socket once little is buffered. */
   private maybeResume(ex: Exchange): void {
     const socket = this.socket;
-    if (socket !== null && socket.isPaused() && this.current === ex && ex.bodyQueue.buffered <= this.highWater / 2) socket.resume();
+    if (socket !== null && socket.isPaused() && this.current === ex && ex.bodyQueue.buffered <= this.highWater / 2 && ex.bodyQueue.pieces <= MAX_PIECES / 2) socket.resume();
   }
 
   /** The caller is done with a response: an unfinished body costs the connection. */

@@ -368,8 +368,10 @@ export class ResponseParser {
         transferEncoding = true;
         // chunked must be the final coding (RFC 9112 §6.3, item 4). Empty list
         // elements are ignored (RFC 9110 §5.6.1), so "chunked," is chunked.
+        // Several field lines form one list (RFC 9110 §5.3): a line with no
+        // coding in it changes nothing.
         const codings = value.split(',').map(trimOws).filter((c) => c.length > 0);
-        chunked = codings.length > 0 && codings[codings.length - 1]!.toLowerCase() === 'chunked';
+        if (codings.length > 0) chunked = codings[codings.length - 1]!.toLowerCase() === 'chunked';
       } else if (len === 10 && name.toLowerCase() === 'connection') {
         for (const token of value.split(',')) {
           const t = trimOws(token).toLowerCase();
@@ -441,15 +443,17 @@ export class ResponseParser {
     this.sectionBytes = 0;
     let size = 0;
     let i = start;
+    // Leading zeros are allowed in any number and do not count as digits.
+    while (i < stop && line[i] === 0x30) i++;
+    const first = i;
     while (i < stop) {
       const d = HEX[line[i]!]!;
       if (d < 0) break;
       size = size * 16 + d;
       i++;
     }
-    const digits = i - start;
-    if (digits === 0) throw new HTTP11Error('HW_ERR_H1_CHUNK', `Malformed chunk size ${JSON.stringify(line.toString('latin1', start, Math.min(stop, start + 32)))} (RFC 9112 §7.1)`);
-    if (digits > MAX_CHUNK_SIZE_DIGITS) throw new HTTP11Error('HW_ERR_H1_CHUNK', 'Chunk size too large (RFC 9112 §7.1)');
+    if (i === start) throw new HTTP11Error('HW_ERR_H1_CHUNK', `Malformed chunk size ${JSON.stringify(line.toString('latin1', start, Math.min(stop, start + 32)))} (RFC 9112 §7.1)`);
+    if (i - first > MAX_CHUNK_SIZE_DIGITS) throw new HTTP11Error('HW_ERR_H1_CHUNK', 'Chunk size too large (RFC 9112 §7.1)');
     // Only whitespace before an extension; the extension is ignored.
     while (i < stop && (line[i] === SP || line[i] === HT)) i++;
     if (i < stop && line[i] !== 0x3b) throw new HTTP11Error('HW_ERR_H1_CHUNK', `Malformed chunk size ${JSON.stringify(line.toString('latin1', start, Math.min(stop, start + 32)))} (RFC 9112 §7.1)`);

@@ -329,6 +329,16 @@ describe('Content-Length bodies', () => {
 });
 
 describe('chunked bodies', () => {
+  it('accepts any number of leading zeros in a chunk size', () => {
+    const input = head('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked') + '00000000000000000005\r\nhello\r\n000\r\n\r\n';
+    expect(parse(input).map((e) => e.slice(0, 2))).toEqual([['head', 200], ['data', 'hello'], ['end', true]]);
+  });
+
+  it('Transfer-Encoding over several field lines is one list: an empty line does not undo chunked', () => {
+    const input = head('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', 'Transfer-Encoding:') + '2\r\nok\r\n0\r\n\r\n';
+    expect(parse(input).map((e) => e.slice(0, 2))).toEqual([['head', 200], ['data', 'ok'], ['end', true]]);
+  });
+
   it('reads chunks, ignores chunk extensions, and reports trailers', () => {
     const input =
       head('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked') +
@@ -1019,7 +1029,7 @@ describe('malformed responses', () => {
   it.each([
     ['non-hex', 'zz'],
     ['empty', ''],
-    ['14 hex digits', '00000000000001'],
+    ['14 significant hex digits', '10000000000001'],
     ['15 hex digits', 'fffffffffffffff'],
     ['negative', '-1'],
     ['0x prefix', '0x5'],

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { BodyQueue } from '../../lib/common/body-queue.js';
+import { ConnectionError } from '../../lib/common/errors.js';
+
+const piece = (i: number): Uint8Array => new Uint8Array([i & 0xff, (i >> 8) & 0xff]);
+
+describe('BodyQueue', () => {
+  it('keeps order, counts and consumption across many pieces, reads interleaved with pushes', async () => {
+    let consumed = 0;
+    const q = new BodyQueue((n) => (consumed += n));
+    for (let i = 0; i < 5000; i++) q.push(piece(i));
+    expect(q.pieces).toBe(5000);
+    expect(q.buffered).toBe(10_000);
+    const got: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const c = (await q.next())!;
+      got.push(c[0]! | (c[1]! << 8));
+    }
+    for (let i = 5000; i < 7000; i++) q.push(piece(i));
+    q.end();
+    expect(q.pieces).toBe(4000);
+    for (let c = await q.next(); c !== null; c = await q.next()) got.push(c[0]! | (c[1]! << 8));
+    expect(got).toEqual(Array.from({ length: 7000 }, (_, i) => i));
+    expect(consumed).toBe(14_000);
+    expect(q.buffered).toBe(0);
+    expect(q.pieces).toBe(0);
+    expect(q.done).toBe(true);
+  });
+
+  it('a waiting read gets the next push; end() after the last read resolves it with null', async () => {
+    const q = new BodyQueue(() => {});
+    const first = q.next();
+    q.push(piece(7));
+    expect((await first)![0]).toBe(7);
+    const last = q.next();
+    q.end();
+    expect(await last).toBeNull();
+  });
+
+  it('fail() delivers what was buffered first, or discards it', async () => {
+    const error = new ConnectionError('HW_ERR_TEST', 'gone');
+    const kept = new BodyQueue(() => {});
+    kept.push(piece(1));
+    kept.fail(error);
+    expect((await kept.next())![0]).toBe(1);
+    await expect(kept.next()).rejects.toBe(error);
+    const dropped = new BodyQueue(() => {});
+    dropped.push(piece(1));
+    dropped.fail(error, true);
+    expect(dropped.pieces).toBe(0);
+    await expect(dropped.next()).rejects.toBe(error);
+  });
+
+  it('a read that waits longer than readTimeout rejects with TimeoutError and reports it', async () => {
+    const seen: Error[] = [];
+    const q = new BodyQueue(() => {}, 20, (e) => seen.push(e));
+    await expect(q.next()).rejects.toMatchObject({ code: 'HW_ERR_TIMEOUT' });
+    expect(seen).toHaveLength(1);
+  });
+});
