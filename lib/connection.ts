@@ -14,7 +14,7 @@ import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { RequestBody } from './common/body.js';
 import { waitAtMost, withTimeout } from './common/async.js';
-import { TimeoutError, TLSError } from './common/errors.js';
+import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
@@ -85,6 +85,9 @@ export class HTTPConnection {
   /** Set while the first cleartext request asks to upgrade: others wait for the outcome. */
   private upgrading: Promise<unknown> | null = null;
   private upgradeTried = false;
+  /** close() was called: nothing new starts. */
+  private closed = false;
+  private readonly dialAbort = new AbortController();
   /** An HTTP/1.1 connection given up after a timed-out upgrade, still closing. */
   private discarded: Promise<void> | undefined;
 
@@ -115,6 +118,7 @@ export class HTTPConnection {
 
   /** Connects now and settles the protocol as far as it can be without a request. */
   connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed'));
     if (this.connecting === null) {
       this.connecting = this.dial();
       this.connecting.catch(() => {});
@@ -195,6 +199,10 @@ export class HTTPConnection {
 
   /** Closes gracefully (GOAWAY on HTTP/2; `errorCode` is its code). */
   async close(errorCode?: number): Promise<void> {
+    // No new requests, and a dial in progress (a handshake that stalls, say)
+    // is abandoned rather than waited for.
+    this.closed = true;
+    this.dialAbort.abort();
     if (this.connecting !== null) await this.connecting.catch(() => {});
     // A pending upgrade may finish, but not hold close() forever (it did, on a
     // server that never answered): after the grace period, closing the
@@ -223,7 +231,7 @@ export class HTTPConnection {
   }
 
   private dialOptions(host: string, port: number): DialOptions {
-    return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout };
+    return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout, signal: this.dialAbort.signal };
   }
 
   private h2Options(socket: net.Socket | undefined): HTTP20ConnectionOptions {
@@ -264,6 +272,7 @@ export class HTTPConnection {
       proxyHeaders: this.options.proxyHeaders,
       authority: hostPort(this.host, this.port),
       timeout: this.connectTimeout,
+      signal: this.dialAbort.signal,
     });
   }
 

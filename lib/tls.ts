@@ -30,8 +30,6 @@ export interface TLSContextOptions {
    * off emits one `InsecureRequestWarning`.
    */
   verify?: boolean;
-  /** The ALPN protocols to offer, most preferred first. Default ['h2', 'http/1.1']. */
-  alpnProtocols?: string[];
   /** The lowest TLS version. Default and minimum 'TLSv1.2' (RFC 9113 §9.2). */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
@@ -54,7 +52,9 @@ function read(file: string, what: string): Buffer {
 export function initContext(options: TLSContextOptions = {}): ConnectionOptions {
   const out: ConnectionOptions = {
     minVersion: options.minVersion ?? 'TLSv1.2',
-    ALPNProtocols: options.alpnProtocols ?? ['h2', 'http/1.1'],
+    // For use with tls.connect directly; hyperwire's connections set their
+    // own ALPN list (see HTTPConnection's forceProto).
+    ALPNProtocols: ['h2', 'http/1.1'],
     rejectUnauthorized: options.verify !== false,
   };
   const cas: Array<string | Buffer> = [];

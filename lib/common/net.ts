@@ -52,11 +52,13 @@ export interface DialOptions {
   highWaterMark: number;
   /** ms for the TCP connect and TLS handshake; 0 for none. */
   timeout: number;
+  /** Aborts the dial (the connection was closed meanwhile). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Opens a TCP connection and waits for it. */
 export async function dialTCP(options: DialOptions): Promise<net.Socket> {
-  const socket = net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);
+  const socket = net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark, writableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);
   await waitConnected(socket, 'connect', options);
   return socket;
 }
@@ -89,6 +91,7 @@ export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConn
       if (timer !== undefined) clearTimeout(timer);
       socket.off('error', onError);
       socket.off(event, onConnect);
+      options.signal?.removeEventListener('abort', onAbort);
       if (err !== undefined) {
         socket.destroy();
         reject(err);
@@ -96,6 +99,9 @@ export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConn
     };
     const onError = (err: Error): void => done(connectError(err, options.host, options.port));
     const onConnect = (): void => done();
+    const onAbort = (): void => done(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `The connection was closed while connecting to ${options.host}:${options.port}`));
+    if (options.signal?.aborted === true) return onAbort();
+    options.signal?.addEventListener('abort', onAbort);
     socket.once('error', onError);
     socket.once(event, onConnect);
     if (options.timeout > 0) {

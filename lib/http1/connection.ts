@@ -132,6 +132,8 @@ export class HTTP11Connection {
   private givenSocket: net.Socket | undefined;
   private readonly idleWaiters = new Set<() => void>();
   private lastSocketError: Error | null = null;
+  /** close() aborts a dial in progress with this. */
+  private readonly dialAbort = new AbortController();
   /** The parser is inside execute(): the next request waits until it returns. */
   private executing = false;
   private pumpLater = false;
@@ -257,6 +259,7 @@ export class HTTP11Connection {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.dialAbort.abort();
     const error = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed: request not sent');
     for (const ex of this.queue.splice(0)) this.fail(ex, error);
     const cur = this.current;
@@ -475,7 +478,7 @@ export class HTTP11Connection {
   }
 
   private dialOptions(host: string, port: number): DialOptions {
-    return { host, port, highWaterMark: this.highWater, timeout: this.connectTimeout };
+    return { host, port, highWaterMark: this.highWater, timeout: this.connectTimeout, signal: this.dialAbort.signal };
   }
 
   /** A new socket: direct, to an HTTP proxy, or TLS through a proxy's tunnel. */
@@ -483,7 +486,7 @@ export class HTTP11Connection {
     const { proxyHost } = this.options;
     const proxyPort = this.options.proxyPort ?? 8080;
     if (proxyHost !== undefined && this.secure) {
-      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: hostPort(this.host, this.port), timeout: this.connectTimeout });
+      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: hostPort(this.host, this.port), timeout: this.connectTimeout, signal: this.dialAbort.signal });
       return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'], over });
     }
     if (proxyHost !== undefined) return dialTCP(this.dialOptions(proxyHost, proxyPort));

@@ -20,6 +20,8 @@ export interface TunnelOptions {
   authority: string;
   /** ms for the TCP connect and the proxy's answer; 0 for none. */
   timeout?: number;
+  /** Aborts the tunnel being opened. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -46,6 +48,7 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
       socket.off('error', onError);
       socket.off('close', onClose);
       socket.off('connect', onConnect);
+      options.signal?.removeEventListener('abort', onAbort);
       if (err !== null) {
         socket.destroy();
         reject(err);
@@ -89,10 +92,13 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     const onConnect = (): void => {
       socket.write(head.bytes);
     };
+    const onAbort = (): void => finish(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `The connection was closed while opening a tunnel to ${options.authority}`));
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.once('connect', onConnect);
+    if (options.signal?.aborted === true) return onAbort();
+    options.signal?.addEventListener('abort', onAbort);
     const ms = options.timeout ?? 0;
     if (ms > 0) timer = setTimeout(() => finish(new TimeoutError(`CONNECT ${options.authority} through ${options.proxyHost}:${options.proxyPort} took longer than ${ms} ms`)), ms);
   });

@@ -173,3 +173,49 @@ describe('HTTP11Connection at the edges', () => {
     }
   });
 });
+
+describe('close() while connecting', () => {
+  /** A TCP server that accepts and never says a word (a TLS handshake stalls on it). */
+  async function silent(): Promise<{ port: number; open: () => number }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+      // Read (and drop) what comes, so that the client's close is seen.
+      s.resume();
+    });
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { port: (server.address() as net.AddressInfo).port, open: () => sockets.size };
+  }
+
+  async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return condition();
+  }
+
+  it('HTTPConnection: close() during a stalled TLS handshake returns and leaves no socket; later requests are refused', async () => {
+    const server = await silent();
+    const { HTTPConnection } = await import('../../lib/connection.js');
+    const conn = new HTTPConnection(`127.0.0.1:${server.port}`);
+    const request = conn.request('GET', '/').catch((e: unknown) => e);
+    expect(await eventually(() => server.open() === 1, 2000)).toBe(true);
+    await conn.close();
+    expect(await request).toMatchObject({ code: 'HW_ERR_CONNECTION_CLOSED' });
+    expect(await eventually(() => server.open() === 0, 2000)).toBe(true);
+    await expect(conn.request('GET', '/')).rejects.toMatchObject({ code: 'HW_ERR_CONNECTION_CLOSED' });
+  });
+
+  it('HTTP11Connection: close() during a stalled TLS handshake leaves no socket open', async () => {
+    const server = await silent();
+    const conn = new HTTP11Connection(`127.0.0.1:${server.port}`, { secure: true });
+    const request = conn.request('GET', '/').catch((e: unknown) => e);
+    expect(await eventually(() => server.open() === 1, 2000)).toBe(true);
+    await conn.close();
+    expect(await request).toMatchObject({ code: 'HW_ERR_CONNECTION_CLOSED' });
+    expect(await eventually(() => server.open() === 0, 2000)).toBe(true);
+  });
+});
