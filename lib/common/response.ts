@@ -11,6 +11,12 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+function toResult(chunk: Uint8Array | null): IteratorResult<Buffer> {
+  return chunk === null ? DONE : { done: false, value: asBuffer(chunk) };
+}
+
 /** Options of the body readers. */
 export interface ReadOptions {
   /** Decode gzip, deflate and br transparently. Default true. */
@@ -43,6 +49,8 @@ export abstract class BaseResponse {
   private readonly onClose: () => void;
   private source: AsyncIterator<Uint8Array> | null = null;
   private decoded: boolean | null = null;
+  /** The body is read as it came (no content decoding). */
+  private plain = false;
   private leftover: Uint8Array | null = null;
   private closed = false;
 
@@ -96,6 +104,8 @@ export abstract class BaseResponse {
   readChunked(options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
     const source = this.iterator(options);
     const self = this;
+    // Undecoded, straight from the queue: one promise per chunk.
+    const raw = this.plain ? this.body : null;
     const iterator: AsyncIterableIterator<Buffer> = {
       next(): Promise<IteratorResult<Buffer>> {
         const left = self.leftover;
@@ -103,7 +113,8 @@ export abstract class BaseResponse {
           self.leftover = null;
           return Promise.resolve({ done: false, value: asBuffer(left) });
         }
-        return source.next().then((r) => (r.done === true ? { done: true, value: undefined } : { done: false, value: asBuffer(r.value) }));
+        if (raw !== null) return raw.next().then(toResult);
+        return source.next().then((r) => (r.done === true ? DONE : { done: false, value: asBuffer(r.value) }));
       },
       async return(): Promise<IteratorResult<Buffer>> {
         return { done: true, value: undefined };
@@ -134,13 +145,13 @@ export abstract class BaseResponse {
     this.decoded = decode;
     const encoding = this.headers.first('content-encoding');
     const raw = this.body;
-    this.source =
-      decode && encoding !== undefined && isDecodable(encoding)
-        ? decodeChunks(raw, encoding)[Symbol.asyncIterator]()
-        : {
-            // Straight from the queue: no generator in between.
-            next: () => raw.next().then((chunk) => (chunk === null ? { done: true, value: undefined } : { done: false, value: chunk })),
-          };
+    this.plain = !(decode && encoding !== undefined && isDecodable(encoding));
+    this.source = this.plain
+      ? {
+          // Straight from the queue: no generator in between.
+          next: () => raw.next().then(toResult),
+        }
+      : decodeChunks(raw, encoding!)[Symbol.asyncIterator]();
     return this.source;
   }
 }

@@ -202,7 +202,7 @@ export class ResponseParser {
         case State.BODY_LENGTH: {
           const n = Math.min(this.remaining, end - pos);
           this.remaining -= n;
-          const piece = chunk.subarray(pos, pos + n);
+          const piece = pos === 0 && n === end ? chunk : chunk.subarray(pos, pos + n);
           pos += n;
           if (this.remaining === 0) this.state = State.IDLE;
           this.handler.onData(piece);
@@ -218,7 +218,7 @@ export class ResponseParser {
         case State.CHUNK_DATA: {
           const n = Math.min(this.remaining, end - pos);
           this.remaining -= n;
-          const piece = chunk.subarray(pos, pos + n);
+          const piece = pos === 0 && n === end ? chunk : chunk.subarray(pos, pos + n);
           pos += n;
           if (this.remaining === 0) this.state = State.CHUNK_DATA_CR;
           this.handler.onData(piece);
