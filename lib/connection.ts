@@ -323,7 +323,9 @@ export class HTTPConnection {
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) return false;
     if (options.headers === undefined) return true;
     const names = options.headers instanceof Map || Symbol.iterator in Object(options.headers) ? [...(options.headers as Iterable<readonly [string, string]>)].map(([n]) => n) : Object.keys(options.headers);
-    return !names.some((n) => /^(connection|upgrade|http2-settings)$/i.test(n));
+    // Expect: 100-continue would hold the body for a 100 that, after a 101,
+    // never comes on HTTP/1.1.
+    return !names.some((n) => /^(connection|upgrade|http2-settings|expect)$/i.test(n));
   }
 
   /** Sends a request with `Upgrade: h2c` (RFC 7540 §3.2); switches on a 101. */

@@ -60,7 +60,8 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     };
     const parser = new ResponseParser({
       onHead: (s, r) => {
-        if (s >= 200) {
+        // 1xx heads other than 101 are interim; the final answer follows.
+        if (s >= 200 || s === 101) {
           status = s;
           reason = r;
         }
@@ -81,7 +82,9 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
         finish(err as HyperwireError);
         return;
       }
-      if (offset >= 0) finish(null, chunk.subarray(offset));
+      // Only a 2xx opens a tunnel (RFC 9110 §9.3.6); a 101 is no answer to CONNECT.
+      if (offset >= 0 && status >= 200 && status < 300) finish(null, chunk.subarray(offset));
+      else if (offset >= 0) finish(new ProxyError(`The proxy answered CONNECT ${options.authority} with ${status} ${reason}`.trimEnd(), status));
       else if (status >= 300) {
         // A refusal: no need to read its body.
         finish(new ProxyError(`The proxy refused CONNECT ${options.authority}: ${status} ${reason}`.trimEnd(), status));

@@ -219,3 +219,17 @@ describe('close() while connecting', () => {
     expect(await eventually(() => server.open() === 0, 2000)).toBe(true);
   });
 });
+
+describe('openTunnel', () => {
+  it('a 101 to CONNECT is a ProxyError, not a tunnel', async () => {
+    const server = await scripted((conn, line, socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n'));
+    const error = await openTunnel({ proxyHost: '127.0.0.1', proxyPort: server.port, authority: 'origin.test:443', timeout: 2000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HW_ERR_PROXY', status: 101 });
+  });
+
+  it('a 407 is a ProxyError carrying the status', async () => {
+    const server = await scripted((conn, line, socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 4\r\n\r\nnope'));
+    const error = await openTunnel({ proxyHost: '127.0.0.1', proxyPort: server.port, authority: 'origin.test:443', timeout: 2000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HW_ERR_PROXY', status: 407 });
+  });
+});
