@@ -12,13 +12,14 @@
 
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
-import type { RequestBody } from './common/body.js';
+import { normaliseBody, type RequestBody } from './common/body.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
+import { serialiseRequestHead } from './http1/request.js';
 import type { HTTP11Response } from './http1/response.js';
 import { openTunnel } from './http1/tunnel.js';
 import { HTTP20Connection, type HTTP20ConnectionOptions } from './http2/connection.js';
@@ -144,6 +145,12 @@ export class HTTPConnection {
   }
 
   private async requestSlow(method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
+    if (this.connecting === null) {
+      // Bad input is refused before a connection is even made: the checks
+      // of the HTTP/1.1 head, which are as strict as HTTP/2's.
+      const body = normaliseBody(options.body);
+      serialiseRequestHead({ method, target: url, host: this.host, headers: options.headers, bodyLength: body === null ? null : body.length });
+    }
     await this.connect();
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.request(method, url, options);

@@ -159,11 +159,21 @@ describe('HTTPConnection', () => {
     }
   });
 
-  it('rejects an illegal header before sending anything', async () => {
+  it('rejects an illegal method, path or header before even connecting', async () => {
     const server = await plain();
-    const conn = new HTTPConnection(`127.0.0.1:${server.port}`, { secure: false, timeout: 5000, forceProto: 'http/1.1' });
+    let connections = 0;
+    const counted = http.createServer();
+    counted.on('connection', () => connections++);
+    counted.listen(0, '127.0.0.1');
+    await once(counted, 'listening');
+    closers.push(() => counted.close());
+    const conn = new HTTPConnection(`127.0.0.1:${(counted.address() as AddressInfo).port}`, { secure: false, timeout: 5000 });
     await expect(conn.request('GET', '/', { headers: { 'x-a': 'b\r\nx-c: d' } })).rejects.toThrow(TypeError);
+    await expect(conn.request('GET', '/a b')).rejects.toThrow(TypeError);
+    await expect(conn.request('G ET', '/')).rejects.toThrow(TypeError);
+    await expect(conn.request('GET', '/', { headers: { 'bad name': 'v' } })).rejects.toThrow(TypeError);
     await conn.close();
+    expect(connections).toBe(0);
     expect(server.seen).toEqual([]);
   });
 });
