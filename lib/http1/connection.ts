@@ -247,7 +247,6 @@ export class HTTP11Connection {
   }
 
   /** HTTP/1.1 has no server push: yields nothing. */
-  // eslint-disable-next-line require-yield
   async *getPushes(_options: { streamId?: number; captureAll?: boolean } = {}): AsyncGenerator<never> {
     return;
   }
