@@ -250,8 +250,11 @@ const scenarios = (['multiplex', 'download', 'upload'] as const).filter((s) => o
 const results = new Map<string, number[]>();
 const h2loadRuns: number[] = [];
 
-// Warm-up: one of each, unrecorded.
-for (const c of contenders) for (const s of scenarios) await c[s]();
+// Warm-up, unrecorded: the same for every contender, and enough for the
+// JavaScript clients' JIT to settle (hyperwire's download takes about
+// four 64 MiB runs to reach its steady speed). WARMUP=1 for a cold view.
+const WARMUP = Number(process.env.WARMUP ?? 3);
+for (let i = 0; i < WARMUP; i++) for (const c of contenders) for (const s of scenarios) await c[s]();
 
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? contenders : [...contenders].reverse();
@@ -272,7 +275,7 @@ function median(xs: number[]): number {
   return s[s.length >> 1]!;
 }
 
-console.log(`nghttpd on 127.0.0.1 over TLS; ${ROUNDS} interleaved rounds, medians`);
+console.log(`nghttpd on 127.0.0.1 over TLS; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
 const units = { multiplex: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
 for (const s of scenarios) {
   console.log('');
