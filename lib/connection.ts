@@ -12,14 +12,15 @@
 
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
-import { normaliseBody, type RequestBody } from './common/body.js';
+import type { RequestBody } from './common/body.js';
+import { checkRequestInput } from './common/field-syntax.js';
+import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
-import { serialiseRequestHead } from './http1/request.js';
 import type { HTTP11Response } from './http1/response.js';
 import { openTunnel } from './http1/tunnel.js';
 import { HTTP20Connection, type HTTP20ConnectionOptions } from './http2/connection.js';
@@ -86,6 +87,8 @@ export class HTTPConnection {
   /** Set while the first cleartext request asks to upgrade: others wait for the outcome. */
   private upgrading: Promise<unknown> | null = null;
   private upgradeTried = false;
+  /** The cleartext HTTP/1.1 connection while it connects. */
+  private dialingH1: HTTP11Connection | null = null;
   /** close() was called: nothing new starts. */
   private closed = false;
   private readonly dialAbort = new AbortController();
@@ -145,12 +148,15 @@ export class HTTPConnection {
   }
 
   private async requestSlow(method: string, url: string, options: HTTPRequestOptions): Promise<number | null> {
-    if (this.connecting === null) {
-      // Bad input is refused before a connection is even made: the checks
-      // of the HTTP/1.1 head, which are as strict as HTTP/2's.
-      const body = normaliseBody(options.body);
-      serialiseRequestHead({ method, target: url, host: this.host, headers: options.headers, bodyLength: body === null ? null : body.length });
+    // Headers are read here more than once: an iterable that can be read
+    // only once (map.entries(), a generator) is copied first.
+    const headers = options.headers;
+    if (headers !== undefined && !(headers instanceof HTTPHeaderMap) && Symbol.iterator in Object(headers)) {
+      options = { ...options, headers: [...entriesOf(headers)] };
     }
+    // Bad input is refused before a connection is even made, by the rules
+    // both protocols share (each connection then applies its own).
+    if (this.connecting === null) checkRequestInput(method, url, options.headers);
     await this.connect();
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.request(method, url, options);
@@ -210,6 +216,7 @@ export class HTTPConnection {
     // is abandoned rather than waited for.
     this.closed = true;
     this.dialAbort.abort();
+    void this.dialingH1?.close();
     if (this.connecting !== null) await this.connecting.catch(() => {});
     // A pending upgrade may finish, but not hold close() forever (it did, on a
     // server that never answered): after the grace period, closing the
@@ -320,7 +327,13 @@ export class HTTPConnection {
     if (forceProto === 'http/1.1' || this.options.upgrade === false || proxyHost !== undefined) this.upgradeTried = true;
     // Kept only once connected: a failed connect left `protocol` saying
     // 'http/1.1' for a connection that never was (the TLS paths say null).
-    await h1.connect();
+    // Until then close() must reach it: it dials with its own abort signal.
+    this.dialingH1 = h1;
+    try {
+      await h1.connect();
+    } finally {
+      this.dialingH1 = null;
+    }
     this.h1 = h1;
   }
 

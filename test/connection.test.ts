@@ -29,7 +29,7 @@ interface Served {
   port: number;
   handshakes: () => number;
   /** Every request's method, path and the upgrade header it carried. */
-  seen: Array<{ version: string; path: string; upgrade: string | undefined }>;
+  seen: Array<{ version: string; path: string; upgrade: string | undefined; xTest?: string | undefined }>;
 }
 
 async function listen(server: http.Server | https.Server | http2.Http2SecureServer, seen: Served['seen'], tlsEvent: string | null): Promise<Served> {
@@ -47,7 +47,7 @@ async function listen(server: http.Server | https.Server | http2.Http2SecureServ
 const answer =
   (seen: Served['seen']) =>
   (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
-    seen.push({ version: req.httpVersion, path: req.url ?? '', upgrade: req.headers['upgrade'] as string | undefined });
+    seen.push({ version: req.httpVersion, path: req.url ?? '', upgrade: req.headers['upgrade'] as string | undefined, xTest: req.headers['x-test'] as string | undefined });
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
     req.on('end', () => res.end(`${req.url} ${n}`));
@@ -156,6 +156,19 @@ describe('HTTPConnection', () => {
       await conn.request('POST', '/n', request);
       await (await conn.getResponse()).read();
       expect(server.seen[0]!.upgrade).toBeUndefined();
+    }
+  });
+
+  it('headers given as a one-shot iterable reach the server on the first request too', async () => {
+    for (const options of [{ forceProto: 'http/1.1' as const }, {}]) {
+      const server = await plain();
+      await using conn = new HTTPConnection(`127.0.0.1:${server.port}`, { secure: false, timeout: 5000, ...options });
+      await conn.request('GET', '/first', { headers: new Map([['x-test', 'one']]).entries() });
+      await (await conn.getResponse()).read();
+      await conn.request('GET', '/second', { headers: (function* () { yield ['x-test', 'two'] as [string, string]; })() });
+      await (await conn.getResponse()).read();
+      expect(server.seen.map((s) => s.path)).toEqual(['/first', '/second']);
+      expect(server.seen.map((s) => s.xTest)).toEqual(['one', 'two']);
     }
   });
 

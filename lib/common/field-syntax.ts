@@ -33,3 +33,26 @@ export function isValidValue(value: string): boolean {
   }
   return true;
 }
+
+/**
+ * The checks every request passes whatever the protocol: the method is a
+ * token, the path has no whitespace or controls, names are tokens and
+ * values hold no CR, LF or NUL.
+ *
+ * @throws TypeError on the first violation.
+ */
+export function checkRequestInput(method: unknown, path: unknown, headers: Iterable<readonly [unknown, unknown]> | Record<string, unknown> | undefined): void {
+  if (typeof method !== 'string' || !isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('The path must be a non-empty string');
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c > 0xff) throw new TypeError(`Invalid path ${JSON.stringify(path)}`);
+  }
+  if (headers === undefined) return;
+  const pairs: Iterable<readonly [unknown, unknown]> =
+    Symbol.iterator in Object(headers) ? (headers as Iterable<readonly [unknown, unknown]>) : Object.entries(headers as Record<string, unknown>).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, x] as const) : v === undefined ? [] : [[n, typeof v === 'number' ? String(v) : v] as const]));
+  for (const [name, value] of pairs) {
+    if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
+    if (typeof value !== 'string' || !isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
+  }
+}
