@@ -18,7 +18,7 @@ import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
-import { alpnOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
+import { alpnOf, closeWaitOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
 import type { HTTP11Response } from './http1/response.js';
@@ -222,7 +222,7 @@ export class HTTPConnection {
     // server that never answered): after the grace period, closing the
     // HTTP/1.1 connection fails the request.
     const upgrading = this.upgrading?.catch(() => {});
-    if (upgrading !== undefined) await waitAtMost(upgrading, this.closeWait);
+    if (upgrading !== undefined) await waitAtMost(upgrading, closeWaitOf(this.options));
     const h2 = this.h2;
     await Promise.all([h2?.close(errorCode), this.h1?.close(), this.discarded]);
     if (upgrading !== undefined) {
@@ -237,12 +237,6 @@ export class HTTPConnection {
   }
 
   // --- internals ---------------------------------------------------------------
-
-  /** How long close() lets a pending upgrade finish: as the connections underneath. */
-  private get closeWait(): number {
-    const read = resolveTimeouts(this.options.timeout).read;
-    return this.options.closeTimeout ?? (read > 0 ? read : 5000);
-  }
 
   private dialOptions(host: string, port: number): DialOptions {
     return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout, signal: this.dialAbort.signal };

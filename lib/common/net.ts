@@ -20,6 +20,12 @@ export function resolveTimeouts(t: number | Timeouts | undefined): { connect: nu
   return { connect: typeof t === 'number' ? t : (t?.connect ?? 0), read: typeof t === 'number' ? t : (t?.read ?? 0) };
 }
 
+/** How long a graceful close() waits for what is in flight: `closeTimeout`, else the read timeout, else 5 s. */
+export function closeWaitOf(options: { closeTimeout?: number | undefined; timeout?: number | Timeouts | undefined }): number {
+  const read = resolveTimeouts(options.timeout).read;
+  return options.closeTimeout ?? (read > 0 ? read : 5000);
+}
+
 /** The typed error for a failed connect: TLS and ALPN failures apart. */
 export function connectError(err: Error, host: string, port: number): HyperwireError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -56,20 +62,33 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Starts a TCP connection (not yet connected). */
+export function openTCP(options: DialOptions): net.Socket {
+  return net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark, writableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);
+}
+
 /** Opens a TCP connection and waits for it. */
 export async function dialTCP(options: DialOptions): Promise<net.Socket> {
-  const socket = net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark, writableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);
+  const socket = openTCP(options);
   await waitConnected(socket, 'connect', options);
   return socket;
 }
 
+/** What TLS needs beyond where to dial. */
+export interface TLSDialOptions extends DialOptions {
+  tls?: tls.ConnectionOptions | undefined;
+  alpn: string[];
+  /** A connected socket (a proxy tunnel) to run TLS over. */
+  over?: net.Socket | undefined;
+}
+
 /**
- * Starts TLS, directly or over `over` (a proxy tunnel), offering `alpn`,
- * and waits for the handshake. SNI is sent for host names, not addresses.
+ * Starts TLS (not yet handshaken), directly or over `over`, offering
+ * `alpn`. SNI is sent for host names, not addresses.
  */
-export async function dialTLS(options: DialOptions & { tls?: tls.ConnectionOptions | undefined; alpn: string[]; over?: net.Socket | undefined }): Promise<tls.TLSSocket> {
+export function openTLS(options: TLSDialOptions): tls.TLSSocket {
   const { host, port } = options;
-  const socket = tls.connect({
+  return tls.connect({
     servername: net.isIP(host) === 0 ? host : undefined,
     minVersion: 'TLSv1.2',
     ...options.tls,
@@ -79,6 +98,11 @@ export async function dialTLS(options: DialOptions & { tls?: tls.ConnectionOptio
     ALPNProtocols: options.alpn,
     highWaterMark: options.highWaterMark,
   } as unknown as tls.ConnectionOptions);
+}
+
+/** Starts TLS and waits for the handshake. */
+export async function dialTLS(options: TLSDialOptions): Promise<tls.TLSSocket> {
+  const socket = openTLS(options);
   await waitConnected(socket, 'secureConnect', options);
   return socket;
 }

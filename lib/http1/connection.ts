@@ -20,7 +20,7 @@ import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/
 import { channels } from '../common/diagnostics.js';
 import { ConnectionError, HTTP11Error, type HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
-import { alpnOf, authorityOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
+import { alpnOf, authorityOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
 import { serialiseRequestHead, type RequestHead } from './request.js';
 import { HTTP11Response } from './response.js';
@@ -239,11 +239,24 @@ export class HTTP11Connection {
   private stalled(ex: Exchange, error: HyperwireError): void {
     if (ex.done) return;
     this.fail(ex, error);
-    if (this.current === ex) {
-      this.current = null;
-      if (this.socket !== null) this.retire(this.socket, true);
-      this.pump();
-    }
+    this.dropWire(ex);
+  }
+
+  /** The wire is free: nothing is in flight (a close() waiting for that may go on). */
+  private release(): void {
+    this.current = null;
+    wakeAll(this.idleWaiters);
+  }
+
+  /**
+   * `ex` failed or was given up while on the wire: its framing is lost, so
+   * the socket goes and the requests queued behind it move to a new one.
+   */
+  private dropWire(ex: Exchange): void {
+    if (this.current !== ex) return;
+    this.release();
+    if (this.socket !== null) this.retire(this.socket, true);
+    this.pump();
   }
 
   /** HTTP/1.1 has no server push: yields nothing. */
@@ -265,7 +278,7 @@ export class HTTP11Connection {
     if (cur !== null) {
       cur.unbounded = true;
       this.socket?.resume();
-      await waitAtMost(new Promise<void>((resolve) => this.idleWaiters.add(resolve)), this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000));
+      await waitAtMost(new Promise<void>((resolve) => this.idleWaiters.add(resolve)), closeWaitOf(this.options));
     }
     this.closed = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed');
     const socket = this.socket;
@@ -436,9 +449,8 @@ export class HTTP11Connection {
       this.fail(ex, error);
       // Free the wire too: left as `current`, the failed exchange blocked
       // every later request on this connection.
-      if (this.current === ex) this.current = null;
       this.retire(socket, true);
-      this.pump();
+      this.dropWire(ex);
     }
   }
 
@@ -561,7 +573,7 @@ export class HTTP11Connection {
         if (ex === null) return;
         ex.done = true;
         ex.continueWaiter?.();
-        this.current = null;
+        this.release();
         ex.bodyQueue.end();
         // Paused for this body's sake: what follows is the next response's.
         if (socket.isPaused()) socket.resume();
@@ -572,7 +584,6 @@ export class HTTP11Connection {
         // RFC 9112 §9.6: after a request with Connection: close of its own,
         // nothing more goes on this connection, whatever the server says.
         else if (!keepAlive || this.retiring || ex.head.close) this.retire(socket, false);
-        wakeAll(this.idleWaiters);
         // Not while the parser is still in this read: octets after this
         // response were sent before the next request existed, so they must
         // not be parsed as its response (they are unsolicited, an error).
@@ -614,7 +625,7 @@ export class HTTP11Connection {
     socket.pause();
     this.switched = true;
     this.parser = null;
-    this.current = null;
+    this.release();
     const index = ex === null ? -1 : this.outstanding.indexOf(ex);
     if (index >= 0) this.outstanding.splice(index, 1);
     const error = new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
@@ -622,8 +633,6 @@ export class HTTP11Connection {
     ex.upgrade.resolve({ socket, rest: Buffer.from(rest) });
     // The response to the upgraded request arrives on the new protocol.
     ex.response.reject(error);
-    // Nothing is in flight here any more: a close() waiting for it may go on.
-    wakeAll(this.idleWaiters);
   }
 
   /** The body's reader took data: resume the socket once little is buffered. */
@@ -637,19 +646,14 @@ export class HTTP11Connection {
     if (ex.done) return;
     ex.done = true;
     ex.bodyQueue.fail(new ConnectionError('HW_ERR_STREAM_CANCELLED', 'The response was closed by the application'), true);
-    if (this.current === ex) {
-      this.current = null;
-      if (this.socket !== null) this.retire(this.socket, true);
-      wakeAll(this.idleWaiters);
-      this.pump();
-    }
+    this.dropWire(ex);
   }
 
   /** The server broke the protocol: the request on the wire fails, the socket goes. */
   private broken(socket: net.Socket, error: HyperwireError): void {
     debug('http/1.1 error: %s', error.message);
     const ex = this.current;
-    this.current = null;
+    this.release();
     if (ex !== null) this.fail(ex, error);
     this.retire(socket, true);
     this.pump();
@@ -680,7 +684,7 @@ export class HTTP11Connection {
     // A close-delimited body ends at an orderly close, but not at a socket
     // error (a reset): then it was cut short (RFC 9112 §6.3, item 8).
     if (parser.readsUntilClose && this.lastSocketError !== null) {
-      this.current = null;
+      this.release();
       this.fail(ex, new HTTP11Error('HW_ERR_H1_INCOMPLETE', `The connection failed in a close-delimited body: ${this.lastSocketError.message}`, { cause: this.lastSocketError }));
       this.pump();
       return;
@@ -689,13 +693,13 @@ export class HTTP11Connection {
     try {
       parser.finish();
     } catch (err) {
-      this.current = null;
+      this.release();
       this.fail(ex, err as HyperwireError);
       this.pump();
       return;
     }
     if (ex.done) return;
-    this.current = null;
+    this.release();
     const replayable = ex.body === null || ex.body.bytes !== undefined;
     if (!ex.responded && ex.reused && !ex.retried && IDEMPOTENT.has(ex.method) && replayable && !this.closing) {
       // The server closed an idle keep-alive connection as we reused it
@@ -723,6 +727,5 @@ export class HTTP11Connection {
     ex.response.reject(error);
     ex.bodyQueue?.fail(error);
     if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: null, error });
-    wakeAll(this.idleWaiters);
   }
 }

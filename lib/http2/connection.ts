@@ -4,13 +4,13 @@
  * by ID in any order; pushed responses are consumed with getPushes().
  */
 
-import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { authorityOf, type EndpointOptions, resolveEndpoint, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
+import { authorityOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
 import { normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
@@ -347,7 +347,7 @@ export class HTTP20Connection {
       this.failQueued(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closing: request not sent'));
       // Streams in flight may finish, but a stalled one must not hold the
       // close forever: after the grace period they are cancelled.
-      await waitAtMost(this.waitIdle(), this.options.closeTimeout ?? (this.readTimeout > 0 ? this.readTimeout : 5000));
+      await waitAtMost(this.waitIdle(), closeWaitOf(this.options));
     }
     const socket = this.socket;
     const closed = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -412,17 +412,8 @@ export class HTTP20Connection {
   }
 
   private openSocket(): net.Socket {
-    const highWaterMark = this.options.networkBufferSize ?? 65_536;
-    if (!this.secure) return net.connect({ host: this.host, port: this.port, readableHighWaterMark: highWaterMark } as net.NetConnectOpts);
-    return tls.connect({
-      servername: net.isIP(this.host) === 0 ? this.host : undefined,
-      minVersion: 'TLSv1.2',
-      ...this.options.tls,
-      host: this.host,
-      port: this.port,
-      ALPNProtocols: ['h2'],
-      highWaterMark,
-    } as tls.ConnectionOptions);
+    const dial = { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
+    return this.secure ? openTLS({ ...dial, tls: this.options.tls, alpn: ['h2'] }) : openTCP(dial);
   }
 
   private onData(chunk: Buffer): void {
@@ -508,9 +499,7 @@ export class HTTP20Connection {
           record.ended = true;
           record.body.end();
           if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ connection: this, streamId: event.streamId });
-          wakeAll(this.pushWaiters);
-          this.maybeIdle();
-          this.maybeForget(record);
+          this.streamOver(record);
           break;
         }
         case 'streamError': {
@@ -519,9 +508,7 @@ export class HTTP20Connection {
           this.failRecord(record, event.error);
           if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: event.streamId, error: event.error });
           debug('stream %d: %s', event.streamId, event.error.message);
-          wakeAll(this.pushWaiters);
-          this.maybeIdle();
-          this.maybeForget(record);
+          this.streamOver(record);
           break;
         }
         case 'push': {
@@ -568,6 +555,13 @@ export class HTTP20Connection {
           break;
       }
     }
+  }
+
+  /** A stream ended or failed: push waiters, close() and the record's memory hear of it. */
+  private streamOver(record: StreamRecord): void {
+    wakeAll(this.pushWaiters);
+    this.maybeIdle();
+    this.maybeForget(record);
   }
 
   private track(id: number, pushed: boolean): StreamRecord {

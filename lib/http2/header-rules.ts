@@ -120,41 +120,46 @@ function checkRegular(name: string, value: string, streamId: number): void {
   }
 }
 
-/** Checks a response header block: exactly one :status, first, 3 digits (§8.3.2). */
-export function checkResponseHead(fields: ReadonlyArray<[string, string]>, streamId: number): ResponseHead {
-  let status = -1;
+/**
+ * Walks a header block: each pseudo-header goes to `pseudo` (which checks
+ * it), and must come before every regular field (§8.3); regular fields are
+ * checked and returned, as the decoder's own tuples, not copies.
+ */
+function splitBlock(fields: ReadonlyArray<[string, string]>, streamId: number, pseudo: (name: string, value: string) => void): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let regularSeen = false;
   for (const field of fields) {
     const [name, value] = field;
     if (name.charCodeAt(0) === 0x3a) {
+      pseudo(name, value);
       if (regularSeen) throw malformedResponse(streamId, 'pseudo-header after a regular field');
-      if (name !== ':status') throw malformedResponse(streamId, `pseudo-header ${name} in a response`);
-      if (status !== -1) throw malformedResponse(streamId, 'duplicate :status');
-      if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformedResponse(streamId, `bad :status ${JSON.stringify(value)}`);
-      status = Number(value);
       continue;
     }
     regularSeen = true;
     checkRegular(name, value, streamId);
-    // The decoder's tuple, not a copy.
     out.push(field);
   }
+  return out;
+}
+
+/** Checks a response header block: exactly one :status, first, 3 digits (§8.3.2). */
+export function checkResponseHead(fields: ReadonlyArray<[string, string]>, streamId: number): ResponseHead {
+  let status = -1;
+  const out = splitBlock(fields, streamId, (name, value) => {
+    if (name !== ':status') throw malformedResponse(streamId, `pseudo-header ${name} in a response`);
+    if (status !== -1) throw malformedResponse(streamId, 'duplicate :status');
+    if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformedResponse(streamId, `bad :status ${JSON.stringify(value)}`);
+    status = Number(value);
+  });
   if (status === -1) throw malformedResponse(streamId, 'no :status');
   return { status, fields: out };
 }
 
 /** Checks a trailer block: no pseudo-headers (§8.1). */
 export function checkTrailers(fields: ReadonlyArray<[string, string]>, streamId: number): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const field of fields) {
-    const [name, value] = field;
-    if (name.charCodeAt(0) === 0x3a) throw malformedResponse(streamId, `pseudo-header ${name} in trailers`);
-    checkRegular(name, value, streamId);
-    // The decoder's tuple, not a copy.
-    out.push(field);
-  }
-  return out;
+  return splitBlock(fields, streamId, (name) => {
+    throw malformedResponse(streamId, `pseudo-header ${name} in trailers`);
+  });
 }
 
 /** A checked pushed request (§8.4). */
@@ -172,24 +177,13 @@ export interface PushedRequest {
  */
 export function checkPushedRequest(fields: ReadonlyArray<[string, string]>, streamId: number): PushedRequest {
   const pseudo = new Map<string, string>();
-  const out: Array<[string, string]> = [];
-  let regularSeen = false;
-  for (const field of fields) {
-    const [name, value] = field;
-    if (name.charCodeAt(0) === 0x3a) {
-      if (regularSeen) throw malformedResponse(streamId, 'pseudo-header after a regular field');
-      if (name !== ':method' && name !== ':scheme' && name !== ':authority' && name !== ':path') {
-        throw malformedResponse(streamId, `pseudo-header ${name} in a pushed request`);
-      }
-      if (pseudo.has(name)) throw malformedResponse(streamId, `duplicate ${name}`);
-      pseudo.set(name, value);
-      continue;
+  const out = splitBlock(fields, streamId, (name, value) => {
+    if (name !== ':method' && name !== ':scheme' && name !== ':authority' && name !== ':path') {
+      throw malformedResponse(streamId, `pseudo-header ${name} in a pushed request`);
     }
-    regularSeen = true;
-    checkRegular(name, value, streamId);
-    // The decoder's tuple, not a copy.
-    out.push(field);
-  }
+    if (pseudo.has(name)) throw malformedResponse(streamId, `duplicate ${name}`);
+    pseudo.set(name, value);
+  });
   const method = pseudo.get(':method');
   const scheme = pseudo.get(':scheme');
   const authority = pseudo.get(':authority');
