@@ -63,6 +63,16 @@ export interface HTTPRequestOptions {
   body?: RequestBody;
 }
 
+/** Options that the facade hands to either connection as they are. */
+const SHARED_OPTIONS = ['tls', 'timeout', 'networkBufferSize', 'closeTimeout'] as const;
+
+/** The options among `keys` that are set (exactOptionalPropertyTypes forbids passing undefined on). */
+function defined<T extends object, K extends keyof T>(options: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) if (options[key] !== undefined) out[key] = options[key];
+  return out;
+}
+
 /** A response from either protocol: the same reading calls. */
 export type HTTPResponse = HTTP20Response | HTTP11Response;
 
@@ -243,32 +253,21 @@ export class HTTPConnection {
   }
 
   private h2Options(socket: net.Socket | undefined): HTTP20ConnectionOptions {
-    const o = this.options;
-    const h2: HTTP20ConnectionOptions = { ...o.http2, port: this.port, secure: this.secure };
-    if (socket !== undefined) h2.socket = socket;
-    if (o.enablePush !== undefined) h2.enablePush = o.enablePush;
-    if (o.windowManager !== undefined) h2.windowManager = o.windowManager;
-    if (o.headerCodec !== undefined) h2.headerCodec = o.headerCodec;
-    if (o.tls !== undefined) h2.tls = o.tls;
-    if (o.timeout !== undefined) h2.timeout = o.timeout;
-    if (o.networkBufferSize !== undefined) h2.networkBufferSize = o.networkBufferSize;
-    if (o.closeTimeout !== undefined) h2.closeTimeout = o.closeTimeout;
-    return h2;
-  }
-
-  private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
-    const o = this.options;
-    return new HTTP11Connection(hostPort(this.host, this.port), {
+    return {
+      ...this.options.http2,
+      ...defined(this.options, [...SHARED_OPTIONS, 'enablePush', 'windowManager', 'headerCodec']),
       port: this.port,
       secure: this.secure,
       ...(socket !== undefined ? { socket } : {}),
-      ...(o.tls !== undefined ? { tls: o.tls } : {}),
-      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
-      ...(o.networkBufferSize !== undefined ? { networkBufferSize: o.networkBufferSize } : {}),
-      ...(o.closeTimeout !== undefined ? { closeTimeout: o.closeTimeout } : {}),
-      ...(o.maxHeaderSize !== undefined ? { maxHeaderSize: o.maxHeaderSize } : {}),
-      ...(o.proxyHost !== undefined ? { proxyHost: o.proxyHost, proxyPort: o.proxyPort ?? 8080 } : {}),
-      ...(o.proxyHeaders !== undefined ? { proxyHeaders: o.proxyHeaders } : {}),
+    };
+  }
+
+  private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
+    return new HTTP11Connection(hostPort(this.host, this.port), {
+      ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders']),
+      port: this.port,
+      secure: this.secure,
+      ...(socket !== undefined ? { socket } : {}),
     });
   }
 
@@ -336,10 +335,10 @@ export class HTTPConnection {
     const body = options.body;
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) return false;
     if (options.headers === undefined) return true;
-    const names = options.headers instanceof Map || Symbol.iterator in Object(options.headers) ? [...(options.headers as Iterable<readonly [string, string]>)].map(([n]) => n) : Object.keys(options.headers);
     // Expect: 100-continue would hold the body for a 100 that, after a 101,
     // never comes on HTTP/1.1.
-    return !names.some((n) => /^(connection|upgrade|http2-settings|expect)$/i.test(n));
+    for (const [name] of entriesOf(options.headers)) if (/^(connection|upgrade|http2-settings|expect)$/i.test(name)) return false;
+    return true;
   }
 
   /** Sends a request with `Upgrade: h2c` (RFC 7540 §3.2); switches on a 101. */

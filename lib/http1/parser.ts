@@ -200,10 +200,8 @@ export class ResponseParser {
           continue;
         }
         case State.BODY_LENGTH: {
-          const n = Math.min(this.remaining, end - pos);
-          this.remaining -= n;
-          const piece = pos === 0 && n === end ? chunk : chunk.subarray(pos, pos + n);
-          pos += n;
+          const piece = this.take(chunk, pos);
+          pos += piece.length;
           if (this.remaining === 0) this.state = State.IDLE;
           this.handler.onData(piece);
           if (this.state === State.IDLE) this.handler.onEnd(this.keepAlive);
@@ -216,10 +214,8 @@ export class ResponseParser {
           continue;
         }
         case State.CHUNK_DATA: {
-          const n = Math.min(this.remaining, end - pos);
-          this.remaining -= n;
-          const piece = pos === 0 && n === end ? chunk : chunk.subarray(pos, pos + n);
-          pos += n;
+          const piece = this.take(chunk, pos);
+          pos += piece.length;
           if (this.remaining === 0) this.state = State.CHUNK_DATA_CR;
           this.handler.onData(piece);
           continue;
@@ -243,6 +239,13 @@ export class ResponseParser {
       }
     }
     return -1;
+  }
+
+  /** Up to `remaining` body octets from `pos`: a view, or the whole input when it is all body. */
+  private take(chunk: Buffer, pos: number): Buffer {
+    const n = Math.min(this.remaining, chunk.length - pos);
+    this.remaining -= n;
+    return pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n);
   }
 
   private beginHead(): void {
