@@ -316,14 +316,20 @@ export class HTTP11Connection {
       bodyLength: body === null ? null : body.length,
       extra: extraFields,
     });
-    return {
+    const ex: Exchange = {
       // Methods are case-sensitive (RFC 9110 §9.1): only HEAD is HEAD.
       method,
       path: url,
       head,
       body,
       response: deferred<HTTP11Response>(),
-      bodyQueue: null as unknown as BodyQueue,
+      bodyQueue: new BodyQueue(
+        () => this.maybeResume(ex),
+        this.readTimeout,
+        // A body that stalls holds the wire: it fails, and the socket goes so
+        // that requests queued behind it can proceed on a new one.
+        (error) => this.stalled(ex, error),
+      ),
       trailers: null,
       sent: false,
       reused: false,
@@ -337,18 +343,12 @@ export class HTTP11Connection {
       onSent: null,
       upgrade: null,
     };
+    return ex;
   }
 
   private async submit(ex: Exchange): Promise<void> {
     if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
     if (this.switched) throw new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
-    ex.bodyQueue = new BodyQueue(
-      () => this.maybeResume(ex),
-      this.readTimeout,
-      // A body that stalls holds the wire: it fails, and the socket goes so
-      // that requests queued behind it can proceed on a new one.
-      (error) => this.stalled(ex, error),
-    );
     if (this.current === null && this.queue.length === 0) await this.connect();
     // close() may have come while connecting.
     if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
@@ -725,7 +725,7 @@ export class HTTP11Connection {
     ex.continueWaiter?.();
     ex.upgrade?.reject(error);
     ex.response.reject(error);
-    ex.bodyQueue?.fail(error);
+    ex.bodyQueue.fail(error);
     if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: null, error });
   }
 }
