@@ -346,12 +346,17 @@ export class HTTP11Connection {
     return ex;
   }
 
-  private async submit(ex: Exchange): Promise<void> {
+  /** Throws once close() has been called: nothing new starts. */
+  private refuseIfClosing(): void {
     if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
+  }
+
+  private async submit(ex: Exchange): Promise<void> {
+    this.refuseIfClosing();
     if (this.switched) throw new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
     if (this.current === null && this.queue.length === 0) await this.connect();
     // close() may have come while connecting.
-    if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
+    this.refuseIfClosing();
     this.queue.push(ex);
     this.outstanding.push(ex);
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: null, method: ex.method, path: ex.path });
@@ -475,7 +480,7 @@ export class HTTP11Connection {
       // close() was called while connecting: without this the request that
       // started the connect went out after close(), on a socket nobody closed.
       socket.destroy();
-      throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed while connecting');
+      this.refuseIfClosing();
     }
     if (this.secure && given === undefined) {
       const alpn = alpnOf(socket);
