@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { HTTP11Connection, HTTP20Connection, HTTPConnection } from '../lib/index.js';
-import { freePort, waitForPort } from './ports.js';
+import { freePort, timed, undiciDownload, waitForPort } from './shared.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SEQUENTIAL = 5000;
@@ -79,12 +79,6 @@ await waitForPort(h2Port, 'nghttpd');
 
 // --- contenders --------------------------------------------------------------
 
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return (performance.now() - start) / 1000;
-}
-
 interface H1Contender {
   name: string;
   sequential(): Promise<number>; // req/s
@@ -137,17 +131,7 @@ function undici(): H1Contender {
       await client.close();
       return SEQUENTIAL / s;
     },
-    async download() {
-      const client = open();
-      let n = 0;
-      const s = await timed(async () => {
-        const { body } = await client.request({ path: '/big', method: 'GET' });
-        for await (const c of body) n += (c as Buffer).length;
-      });
-      await client.close();
-      if (n !== BIG) throw new Error(`undici read ${n}`);
-      return BIG / s / 1e6;
-    },
+    download: () => undiciDownload(open(), '/big', BIG),
   };
 }
 

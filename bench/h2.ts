@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Client } from 'undici';
 import { HTTP20Connection } from '../lib/index.js';
-import { freePort, waitForPort } from './ports.js';
+import { freePort, timed, undiciDownload, waitForPort } from './shared.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MULTIPLEX_REQUESTS = 5000;
@@ -66,12 +66,6 @@ interface Contender {
 
 async function* chunks(buf: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
   for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, Math.min(off + size, buf.length));
-}
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return (performance.now() - start) / 1000;
 }
 
 function hyperwire(): Contender {
@@ -207,17 +201,7 @@ function undici(): Contender {
       await client.close();
       return MULTIPLEX_REQUESTS / s;
     },
-    async download() {
-      const client = open();
-      let n = 0;
-      const s = await timed(async () => {
-        const { body } = await client.request({ path: '/big', method: 'GET' });
-        for await (const c of body) n += (c as Buffer).length;
-      });
-      await client.close();
-      if (n !== BIG) throw new Error(`undici read ${n}`);
-      return BIG / s / 1e6;
-    },
+    download: () => undiciDownload(open(), '/big', BIG),
     async upload() {
       const client = open();
       let n = 0;

@@ -1,8 +1,10 @@
 /**
- * Ports for the servers the benchmarks start on 127.0.0.1.
+ * What the network benchmarks share: ports for the servers they start on
+ * 127.0.0.1, timing, and the peer runs that are the same in each.
  */
 
 import * as net from 'node:net';
+import type { Client } from 'undici';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -29,4 +31,23 @@ export async function waitForPort(port: number, what: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what} did not listen on ${port}`);
+}
+
+/** Seconds `fn` takes. */
+export async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+/** One download of `size` octets from `path` with an undici Client, which is then closed: MB/s. */
+export async function undiciDownload(client: Client, path: string, size: number): Promise<number> {
+  let n = 0;
+  const s = await timed(async () => {
+    const { body } = await client.request({ path, method: 'GET' });
+    for await (const c of body) n += (c as Buffer).length;
+  });
+  await client.close();
+  if (n !== size) throw new Error(`undici read ${n}`);
+  return size / s / 1e6;
 }
