@@ -229,7 +229,7 @@ async function h2load(): Promise<number | null> {
 // --- run ---------------------------------------------------------------------
 
 const only = process.env.BENCH_ONLY; // e.g. "download" to profile one scenario
-const contenders = [hyperwire(), nodeHttp2(), undici()];
+const contenders = [hyperwire(), nodeHttp2(), undici()].filter((c) => process.env.BENCH_CLIENTS === undefined || process.env.BENCH_CLIENTS.split(',').includes(c.name));
 const scenarios = (['multiplex', 'download', 'upload'] as const).filter((s) => only === undefined || s === only);
 const results = new Map<string, number[]>();
 const h2loadRuns: number[] = [];

@@ -3,19 +3,42 @@
  * chunks as they arrive) and the reader (which pulls them). Handing a chunk
  * to the reader is what counts as consuming it, so flow-control window goes
  * back to the peer only as the application reads.
+ *
+ * The queue is itself the body's async iterator. A read costs one promise and
+ * one result object: a download hands over thousands of chunks a second, and
+ * what each of them allocates is what the garbage collector has to chase.
  */
 
 import { TimeoutError, type HyperwireError } from './errors.js';
 
 const EMPTY = new Uint8Array(0);
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-export class BodyQueue implements AsyncIterable<Uint8Array> {
-  /** Chunks from `head` on are unread: no shift(), which is O(n) on long arrays. */
+/** `chunk` as a Buffer, without copying. */
+export function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
+export class BodyQueue implements AsyncIterableIterator<Buffer> {
+  /**
+   * Unread chunks are those in [head, tail); other slots hold EMPTY. No
+   * shift(), which is O(n) on long arrays, and no truncation, which is a
+   * runtime call: the array is reused from the start once it is drained.
+   */
   private chunks: Uint8Array[] = [];
   private head = 0;
+  private tail = 0;
   private ended = false;
   private error: HyperwireError | null = null;
-  private waiter: { resolve: (c: Uint8Array | null) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined } | null = null;
+  // The read waiting for data, if any. Kept in fields, and the promise made
+  // with one executor for the queue's life, so a wait allocates nothing else.
+  private resolveWait: ((r: IteratorResult<Buffer>) => void) | null = null;
+  private rejectWait: ((e: Error) => void) | null = null;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly executor = (resolve: (r: IteratorResult<Buffer>) => void, reject: (e: Error) => void): void => {
+    this.resolveWait = resolve;
+    this.rejectWait = reject;
+  };
   /** Octets buffered, not yet read. */
   buffered = 0;
 
@@ -32,96 +55,105 @@ export class BodyQueue implements AsyncIterable<Uint8Array> {
 
   /** Whether the body has ended and everything was read. */
   get done(): boolean {
-    return this.ended && this.head === this.chunks.length;
+    return this.ended && this.head === this.tail;
   }
 
   /** Chunks buffered, not yet read. */
   get pieces(): number {
-    return this.chunks.length - this.head;
+    return this.tail - this.head;
   }
 
   push(chunk: Uint8Array): void {
     if (this.ended || this.error !== null) return;
-    if (this.waiter !== null) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (w.timer !== undefined) clearTimeout(w.timer);
+    const resolve = this.resolveWait;
+    if (resolve !== null) {
+      this.settled();
       this.onConsumed(chunk.length);
-      w.resolve(chunk);
+      resolve({ done: false, value: asBuffer(chunk) });
       return;
     }
-    this.chunks.push(chunk);
+    this.chunks[this.tail++] = chunk;
     this.buffered += chunk.length;
   }
 
   end(): void {
     if (this.ended || this.error !== null) return;
     this.ended = true;
-    if (this.waiter !== null && this.head === this.chunks.length) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (w.timer !== undefined) clearTimeout(w.timer);
-      w.resolve(null);
+    const resolve = this.resolveWait;
+    if (resolve !== null && this.head === this.tail) {
+      this.settled();
+      resolve(DONE);
     }
   }
 
   /** Fails the body: the next read rejects (after what was buffered, unless `discard`). */
   fail(error: HyperwireError, discard = false): void {
-    if (this.ended && this.head === this.chunks.length) return;
+    if (this.ended && this.head === this.tail) return;
     if (this.error !== null) return;
     this.error = error;
     if (discard) {
       this.chunks = [];
       this.head = 0;
+      this.tail = 0;
       this.buffered = 0;
     }
-    if (this.waiter !== null) {
-      const w = this.waiter;
-      this.waiter = null;
-      if (w.timer !== undefined) clearTimeout(w.timer);
-      w.reject(error);
+    const reject = this.rejectWait;
+    if (reject !== null) {
+      this.settled();
+      reject(error);
     }
   }
 
-  /** The next chunk, or null at the end. */
-  next(): Promise<Uint8Array | null> {
-    if (this.head < this.chunks.length) {
+  /** The next chunk, or `done` at the end. */
+  next(): Promise<IteratorResult<Buffer>> {
+    if (this.head < this.tail) {
       const chunk = this.chunks[this.head]!;
       this.chunks[this.head++] = EMPTY;
-      if (this.head === this.chunks.length) {
-        this.chunks.length = 0;
+      if (this.head === this.tail) {
         this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
+        this.tail = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.tail) {
         // Drop the read half now and then, so the array does not only grow.
-        this.chunks = this.chunks.slice(this.head);
+        this.chunks = this.chunks.slice(this.head, this.tail);
+        this.tail -= this.head;
         this.head = 0;
       }
       this.buffered -= chunk.length;
       this.onConsumed(chunk.length);
-      return Promise.resolve(chunk);
+      return Promise.resolve({ done: false, value: asBuffer(chunk) });
     }
     if (this.error !== null) return Promise.reject(this.error);
-    if (this.ended) return Promise.resolve(null);
-    if (this.waiter !== null) return Promise.reject(new Error('Concurrent reads of one response body'));
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (this.readTimeout > 0) {
-        timer = setTimeout(() => {
-          this.waiter = null;
-          const error = new TimeoutError(`No response data for ${this.readTimeout} ms`);
-          reject(error);
-          this.onTimeout?.(error);
-        }, this.readTimeout);
-      }
-      this.waiter = { resolve, reject, timer };
-    });
+    if (this.ended) return Promise.resolve(DONE);
+    if (this.resolveWait !== null) return Promise.reject(new Error('Concurrent reads of one response body'));
+    const wait = new Promise(this.executor);
+    if (this.readTimeout > 0) {
+      this.timer = setTimeout(() => {
+        const reject = this.rejectWait!;
+        this.settled();
+        const error = new TimeoutError(`No response data for ${this.readTimeout} ms`);
+        reject(error);
+        this.onTimeout?.(error);
+      }, this.readTimeout);
+    }
+    return wait;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      const chunk = await this.next();
-      if (chunk === null) return;
-      yield chunk;
+  /** Stops nothing: the queue is read to its end or failed by its owner. */
+  return(): Promise<IteratorResult<Buffer>> {
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    return this;
+  }
+
+  /** Forgets the waiting read, which the caller settles next. */
+  private settled(): void {
+    this.resolveWait = null;
+    this.rejectWait = null;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
   }
 }

@@ -3,19 +3,11 @@
  * read(), readChunked(), content decoding, trailers and close().
  */
 
-import type { BodyQueue } from './body-queue.js';
+import { asBuffer, type BodyQueue } from './body-queue.js';
 import { decodeChunks, isDecodable } from './decoding.js';
 import { HTTPHeaderMap } from './headers.js';
 
-function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-}
-
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-function toResult(chunk: Uint8Array | null): IteratorResult<Buffer> {
-  return chunk === null ? DONE : { done: false, value: asBuffer(chunk) };
-}
 
 /** Options of the body readers. */
 export interface ReadOptions {
@@ -47,10 +39,8 @@ export abstract class BaseResponse {
   private readonly body: BodyQueue;
   private readonly getTrailers: () => HTTPHeaderMap | null;
   private readonly onClose: () => void;
-  private source: AsyncIterator<Uint8Array> | null = null;
+  private source: AsyncIterator<Buffer> | null = null;
   private decoded: boolean | null = null;
-  /** The body is read as it came (no content decoding). */
-  private plain = false;
   private leftover: Uint8Array | null = null;
   private closed = false;
 
@@ -99,13 +89,12 @@ export abstract class BaseResponse {
 
   /**
    * The body as it arrives, chunk by chunk. (A plain iterator rather than an
-   * async generator: one promise per chunk instead of two.)
+   * async generator: an undecoded body is read straight from the queue, one
+   * promise per chunk.)
    */
   readChunked(options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
     const source = this.iterator(options);
     const self = this;
-    // Undecoded, straight from the queue: one promise per chunk.
-    const raw = this.plain ? this.body : null;
     const iterator: AsyncIterableIterator<Buffer> = {
       next(): Promise<IteratorResult<Buffer>> {
         const left = self.leftover;
@@ -113,11 +102,10 @@ export abstract class BaseResponse {
           self.leftover = null;
           return Promise.resolve({ done: false, value: asBuffer(left) });
         }
-        if (raw !== null) return raw.next().then(toResult);
-        return source.next().then((r) => (r.done === true ? DONE : { done: false, value: asBuffer(r.value) }));
+        return source.next();
       },
-      async return(): Promise<IteratorResult<Buffer>> {
-        return { done: true, value: undefined };
+      return(): Promise<IteratorResult<Buffer>> {
+        return Promise.resolve(DONE);
       },
       [Symbol.asyncIterator]() {
         return iterator;
@@ -136,7 +124,7 @@ export abstract class BaseResponse {
     this.onClose();
   }
 
-  private iterator(options: ReadOptions): AsyncIterator<Uint8Array> {
+  private iterator(options: ReadOptions): AsyncIterator<Buffer> {
     const decode = options.decodeContent ?? true;
     if (this.source !== null) {
       if (decode !== this.decoded) throw new Error('decodeContent cannot change once the body is being read');
@@ -145,13 +133,9 @@ export abstract class BaseResponse {
     this.decoded = decode;
     const encoding = this.headers.first('content-encoding');
     const raw = this.body;
-    this.plain = !(decode && encoding !== undefined && isDecodable(encoding));
-    this.source = this.plain
-      ? {
-          // Straight from the queue: no generator in between.
-          next: () => raw.next().then(toResult),
-        }
-      : decodeChunks(raw, encoding!)[Symbol.asyncIterator]();
+    const plain = !(decode && encoding !== undefined && isDecodable(encoding));
+    // Undecoded, straight from the queue: no generator in between.
+    this.source = plain ? raw : decodeChunks(raw, encoding!)[Symbol.asyncIterator]();
     return this.source;
   }
 }

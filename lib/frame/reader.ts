@@ -111,9 +111,15 @@ function badPadding(type: number, padLength: number, room: number): HyperwireErr
 }
 
 export class FrameReader {
-  /** Pushed chunks; those before `#head` are consumed (and cleared). */
+  /**
+   * Pushed chunks: those in [#head, #tail) are unconsumed; the slots before
+   * and after hold EMPTY. The array is reused, never truncated: setting an
+   * array's length is a runtime call, and it would happen once per socket
+   * read.
+   */
   #chunks: Buffer[] = [];
   #head = 0;
+  #tail = 0;
   /** Read position in `#chunks[#head]`. */
   #offset = 0;
   /** Unconsumed octets across the queue. */
@@ -173,7 +179,7 @@ export class FrameReader {
     }
     const n = chunk.byteLength;
     if (n === 0 || this.#error !== null) return;
-    this.#chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, n));
+    this.#chunks[this.#tail++] = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, n);
     this.#buffered += n;
   }
 
@@ -247,11 +253,12 @@ export class FrameReader {
     const chunks = this.#chunks;
     chunks[this.#head++] = EMPTY; // let the chunk be collected
     this.#offset = 0;
-    if (this.#head === chunks.length) {
-      chunks.length = 0;
+    if (this.#head === this.#tail) {
       this.#head = 0;
+      this.#tail = 0;
     } else if (this.#head >= QUEUE_COMPACT_THRESHOLD) {
       chunks.splice(0, this.#head);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
   }
@@ -392,6 +399,7 @@ export class FrameReader {
     this.#error = err;
     this.#chunks = [];
     this.#head = 0;
+    this.#tail = 0;
     this.#offset = 0;
     this.#buffered = 0;
     return err;

@@ -4,6 +4,12 @@ import { ConnectionError } from '../../lib/common/errors.js';
 
 const piece = (i: number): Uint8Array => new Uint8Array([i & 0xff, (i >> 8) & 0xff]);
 
+/** The next chunk, or null at the end. */
+async function take(q: BodyQueue): Promise<Buffer | null> {
+  const r = await q.next();
+  return r.done === true ? null : r.value;
+}
+
 describe('BodyQueue', () => {
   it('keeps order, counts and consumption across many pieces, reads interleaved with pushes', async () => {
     let consumed = 0;
@@ -13,13 +19,13 @@ describe('BodyQueue', () => {
     expect(q.buffered).toBe(10_000);
     const got: number[] = [];
     for (let i = 0; i < 3000; i++) {
-      const c = (await q.next())!;
+      const c = (await take(q))!;
       got.push(c[0]! | (c[1]! << 8));
     }
     for (let i = 5000; i < 7000; i++) q.push(piece(i));
     q.end();
     expect(q.pieces).toBe(4000);
-    for (let c = await q.next(); c !== null; c = await q.next()) got.push(c[0]! | (c[1]! << 8));
+    for (let c = await take(q); c !== null; c = await take(q)) got.push(c[0]! | (c[1]! << 8));
     expect(got).toEqual(Array.from({ length: 7000 }, (_, i) => i));
     expect(consumed).toBe(14_000);
     expect(q.buffered).toBe(0);
@@ -29,12 +35,20 @@ describe('BodyQueue', () => {
 
   it('a waiting read gets the next push; end() after the last read resolves it with null', async () => {
     const q = new BodyQueue(() => {});
-    const first = q.next();
+    const first = take(q);
     q.push(piece(7));
-    expect((await first)![0]).toBe(7);
-    const last = q.next();
+    const got = (await first)!;
+    expect(Buffer.isBuffer(got)).toBe(true);
+    expect(got[0]).toBe(7);
+    const last = take(q);
     q.end();
     expect(await last).toBeNull();
+    // A second read while one waits is a caller's error, not a lost chunk.
+    const q2 = new BodyQueue(() => {});
+    const waiting = take(q2);
+    await expect(q2.next()).rejects.toThrow(/Concurrent reads/);
+    q2.push(piece(9));
+    expect((await waiting)![0]).toBe(9);
   });
 
   it('fail() delivers what was buffered first, or discards it', async () => {
@@ -42,7 +56,7 @@ describe('BodyQueue', () => {
     const kept = new BodyQueue(() => {});
     kept.push(piece(1));
     kept.fail(error);
-    expect((await kept.next())![0]).toBe(1);
+    expect((await take(kept))![0]).toBe(1);
     await expect(kept.next()).rejects.toBe(error);
     const dropped = new BodyQueue(() => {});
     dropped.push(piece(1));
