@@ -10,21 +10,23 @@
  * (c) one 16 MiB upload (nghttpd --echo-upload, so the body comes back too): MB/s.
  *
  * Every client gets the same windows where it has the knob: 16 MiB per
- * stream and per connection.
+ * stream and per connection. Each client runs in a process of its own
+ * (bench/isolate.ts says why); SHARED_PROCESS=1 runs them all in this one.
+ * BENCH_ONLY=download picks one scenario, BENCH_CLIENTS=hyperwire,undici
+ * some clients.
  */
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client } from 'undici';
-import { HTTP20Connection } from '../lib/index.js';
+import { forkRunner, localRunner, serve, workerArgs, workerName, type Runner, type Scenarios } from './isolate.js';
 import { freePort, timed, undiciDownload, waitForPort } from './shared.js';
 
-const ROUNDS = Number(process.argv[2] ?? 5);
 const MULTIPLEX_REQUESTS = 5000;
 const CONCURRENCY = 100;
 const BIG = 64 * 1024 * 1024;
@@ -36,43 +38,25 @@ const cert = readFileSync(new URL('cert.pem', certDir));
 const keyPath = new URL('key.pem', certDir).pathname;
 const certPath = new URL('cert.pem', certDir).pathname;
 
-// --- the server --------------------------------------------------------------
-
-const docroot = mkdtempSync(join(tmpdir(), 'hyperwire-bench-'));
-writeFileSync(join(docroot, 'small'), 'x'.repeat(100));
-writeFileSync(join(docroot, 'big'), Buffer.alloc(BIG, 0x62));
-const port = await freePort();
-const nghttpd: ChildProcess = spawn(
-  'nghttpd',
-  ['-a', '127.0.0.1', '-d', docroot, '--echo-upload', '-n', '1', '-w', '24', '-W', '24', String(port), keyPath, certPath],
-  { stdio: 'ignore' },
-);
-process.on('exit', () => {
-  nghttpd.kill();
-  rmSync(docroot, { recursive: true, force: true });
-});
-await waitForPort(port, 'nghttpd');
-const origin = `https://127.0.0.1:${port}`;
-const uploadBody = Buffer.alloc(UPLOAD, 0x75);
+const SCENARIOS = ['multiplex', 'download', 'upload'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 
 // --- contenders --------------------------------------------------------------
 
-interface Contender {
-  name: string;
-  multiplex(): Promise<number>; // req/s
-  download(): Promise<number>; // MB/s
-  upload(): Promise<number>; // MB/s
-}
+// multiplex: req/s; download, upload: MB/s. Each client loads its own
+// library only when it is made, so a worker process holds just that one.
+type Contender = Scenarios<Scenario>;
 
 async function* chunks(buf: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
   for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, Math.min(off + size, buf.length));
 }
 
-function hyperwire(): Contender {
-  const open = (): HTTP20Connection =>
+async function hyperwire(port: number): Promise<Contender> {
+  const { HTTP20Connection } = await import('../lib/index.js');
+  const uploadBody = Buffer.alloc(UPLOAD, 0x75);
+  const open = (): InstanceType<typeof HTTP20Connection> =>
     new HTTP20Connection(`127.0.0.1:${port}`, { tls: { ca: cert }, initialWindowSize: WINDOW, connectionWindowSize: WINDOW });
   return {
-    name: 'hyperwire',
     async multiplex() {
       const conn = open();
       await conn.connect();
@@ -117,7 +101,10 @@ function hyperwire(): Contender {
   };
 }
 
-function nodeHttp2(): Contender {
+async function nodeHttp2(port: number): Promise<Contender> {
+  const http2 = await import('node:http2');
+  const origin = `https://127.0.0.1:${port}`;
+  const uploadBody = Buffer.alloc(UPLOAD, 0x75);
   const open = async (): Promise<http2.ClientHttp2Session> => {
     const session = http2.connect(origin, { ca: cert, settings: { initialWindowSize: WINDOW } });
     await new Promise<void>((resolve, reject) => {
@@ -144,7 +131,6 @@ function nodeHttp2(): Contender {
       }
     });
   return {
-    name: 'node:http2',
     async multiplex() {
       const session = await open();
       let left = MULTIPLEX_REQUESTS;
@@ -181,10 +167,12 @@ function nodeHttp2(): Contender {
   };
 }
 
-function undici(): Contender {
-  const open = (): Client => new Client(origin, { allowH2: true, connect: { ca: cert }, pipelining: CONCURRENCY, maxConcurrentStreams: CONCURRENCY });
+async function undici(port: number): Promise<Contender> {
+  const { Client } = await import('undici');
+  const origin = `https://127.0.0.1:${port}`;
+  const uploadBody = Buffer.alloc(UPLOAD, 0x75);
+  const open = (): InstanceType<typeof Client> => new Client(origin, { allowH2: true, connect: { ca: cert }, pipelining: CONCURRENCY, maxConcurrentStreams: CONCURRENCY });
   return {
-    name: 'undici',
     async multiplex() {
       const client = open();
       let left = MULTIPLEX_REQUESTS;
@@ -216,7 +204,9 @@ function undici(): Contender {
   };
 }
 
-async function h2load(): Promise<number | null> {
+const CLIENTS: Record<string, (port: number) => Promise<Contender>> = { hyperwire, 'node:http2': nodeHttp2, undici };
+
+async function h2load(origin: string): Promise<number | null> {
   try {
     const { stdout } = await promisify(execFile)('h2load', ['-n', String(MULTIPLEX_REQUESTS * 4), '-c', '1', '-m', String(CONCURRENCY), `${origin}/small`]);
     const m = /finished in [^,]+, ([\d.]+) req\/s/.exec(stdout);
@@ -226,53 +216,90 @@ async function h2load(): Promise<number | null> {
   }
 }
 
-// --- run ---------------------------------------------------------------------
+// --- a worker process: one client ---------------------------------------------
 
-const only = process.env.BENCH_ONLY; // e.g. "download" to profile one scenario
-const contenders = [hyperwire(), nodeHttp2(), undici()].filter((c) => process.env.BENCH_CLIENTS === undefined || process.env.BENCH_CLIENTS.split(',').includes(c.name));
-const scenarios = (['multiplex', 'download', 'upload'] as const).filter((s) => only === undefined || s === only);
-const results = new Map<string, number[]>();
-const h2loadRuns: number[] = [];
+const worker = workerName();
+if (worker !== undefined) {
+  serve(await CLIENTS[worker]!(Number(workerArgs()[0])));
+} else {
+  await main();
+}
 
-// Warm-up, unrecorded: the same for every contender, and enough for the
-// JavaScript clients' JIT to settle (hyperwire's download takes about
-// four 64 MiB runs to reach its steady speed). WARMUP=1 for a cold view.
-const WARMUP = Number(process.env.WARMUP ?? 3);
-for (let i = 0; i < WARMUP; i++) for (const c of contenders) for (const s of scenarios) await c[s]();
+// --- the parent: server, rounds, report --------------------------------------
 
-for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-  for (const s of scenarios) {
-    for (const c of order) {
-      const key = `${s} ${c.name}`;
-      const list = results.get(key) ?? [];
-      list.push(await c[s]());
-      results.set(key, list);
+async function main(): Promise<void> {
+  const ROUNDS = Number(process.argv[2] ?? 5);
+  const docroot = mkdtempSync(join(tmpdir(), 'hyperwire-bench-'));
+  writeFileSync(join(docroot, 'small'), 'x'.repeat(100));
+  writeFileSync(join(docroot, 'big'), Buffer.alloc(BIG, 0x62));
+  const port = await freePort();
+  const nghttpd: ChildProcess = spawn(
+    'nghttpd',
+    ['-a', '127.0.0.1', '-d', docroot, '--echo-upload', '-n', '1', '-w', '24', '-W', '24', String(port), keyPath, certPath],
+    { stdio: 'ignore' },
+  );
+  process.on('exit', () => {
+    nghttpd.kill();
+    rmSync(docroot, { recursive: true, force: true });
+  });
+  await waitForPort(port, 'nghttpd');
+  const origin = `https://127.0.0.1:${port}`;
+
+  const shared = process.env.SHARED_PROCESS === '1';
+  const picked = process.env.BENCH_CLIENTS?.split(',');
+  const names = Object.keys(CLIENTS).filter((n) => picked === undefined || picked.includes(n));
+  const script = fileURLToPath(import.meta.url);
+  const contenders: Runner<Scenario>[] = [];
+  for (const name of names) {
+    contenders.push(shared ? localRunner(name, await CLIENTS[name]!(port)) : forkRunner(script, name, [String(port)]));
+  }
+  const only = process.env.BENCH_ONLY; // e.g. "download" to profile one scenario
+  const scenarios = SCENARIOS.filter((s) => only === undefined || s === only);
+  const results = new Map<string, number[]>();
+  const h2loadRuns: number[] = [];
+
+  // Warm-up, unrecorded: the same for every contender, and enough for the
+  // JavaScript clients' JIT to settle (hyperwire's download takes about
+  // four 64 MiB runs to reach its steady speed). WARMUP=1 for a cold view.
+  const WARMUP = Number(process.env.WARMUP ?? 3);
+  for (let i = 0; i < WARMUP; i++) for (const c of contenders) for (const s of scenarios) await c.run(s);
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const s of scenarios) {
+      for (const c of order) {
+        const key = `${s} ${c.name}`;
+        const list = results.get(key) ?? [];
+        list.push(await c.run(s));
+        results.set(key, list);
+      }
     }
+    const h = scenarios.includes('multiplex') ? await h2load(origin) : null;
+    if (h !== null) h2loadRuns.push(h);
   }
-  const h = await h2load();
-  if (h !== null) h2loadRuns.push(h);
-}
+  for (const c of contenders) c.close();
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-console.log(`nghttpd on 127.0.0.1 over TLS; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
-const units = { multiplex: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
-for (const s of scenarios) {
-  console.log('');
-  const ours = median(results.get(`${s} hyperwire`)!);
-  let best = 0;
-  for (const c of contenders) {
-    const v = median(results.get(`${s} ${c.name}`)!);
-    if (c.name !== 'hyperwire') best = Math.max(best, v);
-    console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(s === 'multiplex' ? 0 : 1).padStart(10)} ${units[s]}`);
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[s.length >> 1]!;
+  };
+  console.log(`nghttpd on 127.0.0.1 over TLS; each client in ${shared ? 'this one process' : 'a process of its own'}; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
+  const units = { multiplex: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
+  for (const s of scenarios) {
+    console.log('');
+    let best = 0;
+    for (const c of contenders) {
+      const v = median(results.get(`${s} ${c.name}`)!);
+      if (c.name !== 'hyperwire') best = Math.max(best, v);
+      console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(s === 'multiplex' ? 0 : 1).padStart(10)} ${units[s]}`);
+    }
+    if (s === 'multiplex' && h2loadRuns.length > 0) console.log(`${s.padEnd(10)} ${'h2load'.padEnd(11)} ${median(h2loadRuns).toFixed(0).padStart(10)} req/s (C, for reference)`);
+    const ours = results.get(`${s} hyperwire`);
+    const node = results.get(`${s} node:http2`);
+    if (ours === undefined || best === 0) continue;
+    const vsNode = node === undefined ? '' : `hyperwire / node:http2 = ${(median(ours) / median(node)).toFixed(2)}x, `;
+    console.log(`${s}: ${vsNode}hyperwire / best Node peer = ${(median(ours) / best).toFixed(2)}x`);
   }
-  if (s === 'multiplex' && h2loadRuns.length > 0) console.log(`${s.padEnd(10)} ${'h2load'.padEnd(11)} ${median(h2loadRuns).toFixed(0).padStart(10)} req/s (C, for reference)`);
-  const node = median(results.get(`${s} node:http2`)!);
-  console.log(`${s}: hyperwire / node:http2 = ${(ours / node).toFixed(2)}x, hyperwire / best Node peer = ${(ours / best).toFixed(2)}x`);
+  nghttpd.kill();
+  process.exit(0);
 }
-nghttpd.kill();
-process.exit(0);
