@@ -462,7 +462,10 @@ export class HTTP20Connection {
   }
 
   private dispatch(events: readonly SessionEvent[]): void {
-    for (const event of events) {
+    // An index loop: this runs per socket read, and an array iterator here
+    // was not always optimised away.
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       switch (event.type) {
         case 'response': {
           const record = this.streams.get(event.streamId);
