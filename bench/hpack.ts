@@ -13,42 +13,12 @@
  * warm-up; the medians and their ratio are printed.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import hpack from 'hpack.js';
 import { Decoder, Encoder } from '../lib/hpack/index.js';
+import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
 
-const FIXTURES = process.env.HPACK_FIXTURES ?? join(process.cwd(), '..', 'shared', 'fixtures', 'hpack-test-case');
 const ROUNDS = Number(process.argv[2] ?? 7);
 const MIN_MS = 300;
-
-type Field = [string, string];
-interface Case {
-  wire?: string;
-  header_table_size?: number;
-  headers: Record<string, string>[];
-}
-
-/** Story values are UTF-8 text; HPACK carries octets, held here as latin1. */
-function fields(c: Case): Field[] {
-  return c.headers.map((h) => {
-    const [name, value] = Object.entries(h)[0]!;
-    return [name, Buffer.from(value, 'utf8').toString('latin1')];
-  });
-}
-
-function loadStories(folder: string): Case[][] {
-  const dir = join(FIXTURES, folder);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: Case[] }).cases);
-}
-
-const rawStories = loadStories('raw-data').map((cases) => cases.map(fields));
-const wireStories = loadStories('nghttp2').map((cases) => cases.map((c) => Buffer.from(c.wire!, 'hex')));
-const headersPerRawPass = rawStories.reduce((n, s) => n + s.reduce((m, c) => m + c.length, 0), 0);
-const headersPerWirePass = loadStories('nghttp2').reduce((n, s) => n + s.reduce((m, c) => m + c.headers.length, 0), 0);
 
 // --- contenders --------------------------------------------------------------
 

@@ -38,8 +38,9 @@ export interface NameState {
   readonly values: string[];
   readonly ids: number[];
   /**
-   * value -> absolute id of the newest entry, kept only while the name has
-   * more than {@link MAP_THRESHOLD} entries, so a name with many values
+   * value -> absolute id of the newest entry, kept from when the name has
+   * more than {@link MAP_THRESHOLD} entries until it is down to
+   * {@link MAP_DROP}, so a name with many values
    * (a big table full of `cookie` crumbs) does not make lookups linear.
    */
   map: Map<string, number> | null;
@@ -48,6 +49,11 @@ export interface NameState {
 
 /** Above this many entries for one name, its values are also kept in a map. */
 const MAP_THRESHOLD = 16;
+/**
+ * The map goes again only at or below this many entries: a name hovering
+ * around the threshold would otherwise rebuild its map on every add.
+ */
+const MAP_DROP = MAP_THRESHOLD / 2;
 
 /** A name's value -> newest id map, built from its lists. */
 function mapOf(state: NameState): Map<string, number> {
@@ -95,8 +101,11 @@ export class EncoderTable {
   // Undo log of the block being encoded.
   private blockStart = 0;
   private blockMaxSize = 0;
+  // Entries evicted by the block, in [0, evicted): counted, not truncated,
+  // since truncating an array is a runtime call and this runs per block.
   private readonly evictedStates: NameState[] = [];
   private readonly evictedValues: string[] = [];
+  private evicted = 0;
 
   constructor(maxSize: number, neverIndex: ReadonlySet<string>, volatile: ReadonlySet<string>) {
     this.maxSize = maxSize;
@@ -196,10 +205,7 @@ export class EncoderTable {
   beginBlock(): void {
     this.blockStart = this.inserted;
     this.blockMaxSize = this.maxSize;
-    if (this.evictedStates.length !== 0) {
-      this.evictedStates.length = 0;
-      this.evictedValues.length = 0;
-    }
+    if (this.evicted !== 0) this.clearEvicted();
   }
 
   /**
@@ -225,7 +231,7 @@ export class EncoderTable {
         state.values.pop();
         state.ids.pop();
         // An older entry with the same value, if any, is matched again.
-        if (state.map !== null) state.map = state.values.length > MAP_THRESHOLD ? mapOf(state) : null;
+        if (state.map !== null) state.map = state.values.length > MAP_DROP ? mapOf(state) : null;
         this.release(state);
       } else {
         this.inserted--;
@@ -233,11 +239,10 @@ export class EncoderTable {
     }
     this.maxSize = this.blockMaxSize;
     // Evicted oldest-first: put back newest-first at the old end.
-    for (let j = this.evictedStates.length - 1; j >= 0; j--) {
+    for (let j = this.evicted - 1; j >= 0; j--) {
       this.pushOldest(this.evictedStates[j]!, this.evictedValues[j]!);
     }
-    this.evictedStates.length = 0;
-    this.evictedValues.length = 0;
+    this.clearEvicted();
   }
 
   private create(name: string, staticIndex: number, staticValues: readonly string[], staticIndexes: readonly number[]): NameState {
@@ -261,8 +266,9 @@ export class EncoderTable {
     const value = this.values[slot]!;
     const id = this.inserted - this.length;
     if (id < this.blockStart) {
-      this.evictedStates.push(state);
-      this.evictedValues.push(value);
+      this.evictedStates[this.evicted] = state;
+      this.evictedValues[this.evicted] = value;
+      this.evicted++;
     }
     this.states[slot] = undefined as unknown as NameState;
     this.values[slot] = undefined as unknown as string;
@@ -275,7 +281,7 @@ export class EncoderTable {
     state.ids.shift();
     const map = state.map;
     if (map !== null) {
-      if (state.values.length <= MAP_THRESHOLD) state.map = null;
+      if (state.values.length <= MAP_DROP) state.map = null;
       else if (map.get(value) === id) map.delete(value);
     }
     this.release(state);
@@ -310,6 +316,15 @@ export class EncoderTable {
     } else if (state.values.length > MAP_THRESHOLD) {
       state.map = mapOf(state);
     }
+  }
+
+  /** Forgets the undo log's evicted entries (and lets them be collected). */
+  private clearEvicted(): void {
+    for (let j = 0; j < this.evicted; j++) {
+      this.evictedStates[j] = undefined as unknown as NameState;
+      this.evictedValues[j] = undefined as unknown as string;
+    }
+    this.evicted = 0;
   }
 
   private grow(): void {

@@ -260,6 +260,34 @@ describe('round-trips', () => {
     }
   });
 
+  it('one name with its entry count rising and falling across the value-map thresholds', () => {
+    // Each entry is 'x-crumb' + 4 octets + 32 = 43 octets: a 2064-octet
+    // table holds 48 of them, so the name climbs past 16 entries (its values
+    // then also go in a map), and the floods of other names below push it
+    // down to 8 again (the map is dropped), 16 times over.
+    const e = new Encoder({ maxTableSize: 2064 });
+    const d = new Decoder({ maxTableSize: 2064 });
+    const recent: string[] = [];
+    let indexed = 0;
+    for (let i = 0; i < 400; i++) {
+      const fresh = `v${String(i).padStart(3, '0')}`;
+      const list: HeaderField[] = [['x-crumb', fresh]];
+      // Every 25th block, other names flood the table and evict crumbs.
+      const flood = i % 25 === 24;
+      if (flood) for (let k = 0; k < 40; k++) list.push([`x-other-${k}`, `${i % 10}`]);
+      // An older crumb still in the table: exact match by index.
+      if (recent.length > 3) list.push(['x-crumb', recent[recent.length - 3]!]);
+      const block = e.encode(list);
+      expect(d.decode(block), `block ${i}`).toEqual(list);
+      if (recent.length > 3 && !flood) {
+        // The repeat is the block's last field, one octet when it is an index.
+        if ((block[block.length - 1]! & 0x80) !== 0) indexed++;
+      }
+      recent.push(fresh);
+    }
+    expect(indexed).toBeGreaterThan(350);
+  });
+
   it('accepts any iterable, not only arrays', () => {
     const e = new Encoder();
     const d = new Decoder();

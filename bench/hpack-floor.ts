@@ -1,0 +1,223 @@
+/**
+ * How far below 10× hpack.js the HPACK work itself sits: the time per header
+ * of the parts no HPACK coder can skip, beside the coders, in one run.
+ *
+ *   npm run bench:hpack-floor   (compiles, then: node build/bench/hpack-floor.js [rounds])
+ *
+ * Over the same stories as bench/hpack.ts:
+ * - decode floor: Huffman-decoding every Huffman string literal of the
+ *   nghttp2 blocks, plus making a JavaScript string of every literal;
+ * - encode floor: Huffman-coding the value of every field our encoder sends
+ *   as a literal (the encoder must at least find out whether Huffman is
+ *   shorter), plus one Map lookup per field name.
+ * Each floor uses the library's own primitives in a bare loop, with no table,
+ * no output block and no header list. If a floor alone is near or above a
+ * tenth of hpack.js's time, 10× is out of reach for any coder built on it.
+ */
+
+import hpack from 'hpack.js';
+import { latin1String, type Latin1Buffer } from '../lib/common/latin1.js';
+import { huffmanDecodeInto, huffmanEncodeInto } from '../lib/hpack/huffman.js';
+import { Decoder, Encoder } from '../lib/hpack/index.js';
+import { decodeInteger, type Cursor } from '../lib/hpack/primitives.js';
+import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
+
+const ROUNDS = Number(process.argv[2] ?? 7);
+const MIN_MS = 300;
+
+// --- what the floors work on ---------------------------------------------------
+
+interface Literal {
+  block: Buffer;
+  start: number;
+  end: number;
+  huffman: boolean;
+}
+
+/** Every string literal in the nghttp2 blocks (RFC 7541 §6). */
+function literalsOf(blocks: Buffer[][]): Literal[] {
+  const out: Literal[] = [];
+  const cur: Cursor = { pos: 0 };
+  for (const story of blocks) {
+    for (const block of story) {
+      cur.pos = 0;
+      while (cur.pos < block.length) {
+        const b = block[cur.pos]!;
+        if (b >= 0x80) {
+          decodeInteger(block, cur, block.length, 7); // indexed field
+          continue;
+        }
+        if ((b & 0xe0) === 0x20) {
+          decodeInteger(block, cur, block.length, 5); // table size update
+          continue;
+        }
+        const nameIndex = decodeInteger(block, cur, block.length, b >= 0x40 ? 6 : 4);
+        for (let k = nameIndex === 0 ? 2 : 1; k > 0; k--) {
+          const huffman = block[cur.pos]! >= 0x80;
+          const length = decodeInteger(block, cur, block.length, 7);
+          out.push({ block, start: cur.pos, end: cur.pos + length, huffman });
+          cur.pos += length;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const literals = literalsOf(wireStories);
+const huffmanLiterals = literals.filter((l) => l.huffman);
+const scratch = Buffer.allocUnsafe(1 << 16) as Latin1Buffer;
+const decodedLengths = literals.map((l) => (l.huffman ? huffmanDecodeInto(l.block, l.start, l.end, scratch) : l.end - l.start));
+
+/** The values our encoder sends as literals: an encoder per story, one field at a time. */
+const literalValues: string[] = [];
+for (const story of rawStories) {
+  const e = new Encoder();
+  for (const list of story) {
+    for (const field of list) {
+      const block = e.encode([field]);
+      if (!(block.length === 1 && block[0]! >= 0x80)) literalValues.push(field[1]);
+    }
+  }
+}
+const names = rawStories.flat(2).map((f) => f[0]);
+const nameMap = new Map<string, number>(names.map((n, i) => [n, i]));
+const out = Buffer.allocUnsafe(1 << 16);
+
+// --- contenders: ns per header ---------------------------------------------------
+
+const contenders: { name: string; per: number; pass: () => number }[] = [
+  {
+    name: 'decode hpack.js',
+    per: headersPerWirePass,
+    pass() {
+      let n = 0;
+      for (const story of wireStories) {
+        const d = hpack.decompressor.create({ table: { maxSize: 4096 } });
+        for (const block of story) {
+          d.write(block);
+          d.execute();
+          while (d.read() !== null) n++;
+        }
+      }
+      return n;
+    },
+  },
+  {
+    name: 'decode builtin',
+    per: headersPerWirePass,
+    pass() {
+      let n = 0;
+      for (const story of wireStories) {
+        const d = new Decoder();
+        for (const block of story) n += d.decode(block).length;
+      }
+      return n;
+    },
+  },
+  {
+    name: 'decode floor: Huffman',
+    per: headersPerWirePass,
+    pass() {
+      let n = 0;
+      for (let i = 0; i < huffmanLiterals.length; i++) {
+        const l = huffmanLiterals[i]!;
+        n += huffmanDecodeInto(l.block, l.start, l.end, scratch);
+      }
+      return n;
+    },
+  },
+  {
+    name: 'decode floor: strings',
+    per: headersPerWirePass,
+    pass() {
+      let n = 0;
+      for (let i = 0; i < decodedLengths.length; i++) n += latin1String(scratch, 0, decodedLengths[i]!).length;
+      return n;
+    },
+  },
+  {
+    name: 'encode hpack.js',
+    per: headersPerRawPass,
+    pass() {
+      let n = 0;
+      for (const story of rawStories) {
+        const c = hpack.compressor.create({ table: { maxSize: 4096 } });
+        for (const list of story) {
+          c.write(list.map(([name, value]) => ({ name, value })));
+          n += c.read()?.length ?? 0;
+        }
+      }
+      return n;
+    },
+  },
+  {
+    name: 'encode builtin',
+    per: headersPerRawPass,
+    pass() {
+      let n = 0;
+      for (const story of rawStories) {
+        const e = new Encoder();
+        for (const list of story) n += e.encode(list).length;
+      }
+      return n;
+    },
+  },
+  {
+    name: 'encode floor: Huffman',
+    per: headersPerRawPass,
+    pass() {
+      let n = 0;
+      for (let i = 0; i < literalValues.length; i++) n += huffmanEncodeInto(literalValues[i]!, out, 0);
+      return n;
+    },
+  },
+  {
+    name: 'encode floor: name lookup',
+    per: headersPerRawPass,
+    pass() {
+      let n = 0;
+      for (let i = 0; i < names.length; i++) n += nameMap.get(names[i]!)!;
+      return n;
+    },
+  },
+];
+
+/** Nanoseconds per header of `pass`, run for at least MIN_MS. */
+function nsPerHeader(pass: () => number, per: number): number {
+  const start = process.hrtime.bigint();
+  let passes = 0;
+  let elapsed = 0;
+  do {
+    pass();
+    passes++;
+    elapsed = Number(process.hrtime.bigint() - start);
+  } while (elapsed < MIN_MS * 1e6);
+  return elapsed / passes / per;
+}
+
+for (const c of contenders) nsPerHeader(c.pass, c.per); // warm-up
+const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? contenders : [...contenders].reverse();
+  for (const c of order) results.get(c.name)!.push(nsPerHeader(c.pass, c.per));
+}
+const median = (name: string): number => {
+  const s = [...results.get(name)!].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+};
+
+console.log(`${ROUNDS} interleaved rounds of >= ${MIN_MS} ms each; median ns per header`);
+console.log(`decode: ${literals.length} literals, ${huffmanLiterals.length} Huffman-coded; encode: ${literalValues.length} literal values of ${headersPerRawPass} fields`);
+console.log('');
+for (const c of contenders) console.log(`${c.name.padEnd(26)} ${median(c.name).toFixed(1).padStart(8)} ns/header`);
+console.log('');
+for (const dir of ['decode', 'encode'] as const) {
+  const target = median(`${dir} hpack.js`) / 10;
+  const floor = contenders.filter((c) => c.name.startsWith(`${dir} floor`)).reduce((n, c) => n + median(c.name), 0);
+  const ours = median(`${dir} builtin`);
+  console.log(
+    `${dir}: 10x hpack.js needs <= ${target.toFixed(1)} ns/header; the floor alone takes ${floor.toFixed(1)} (${((floor / target) * 100).toFixed(0)}% of it); ` +
+      `builtin takes ${ours.toFixed(1)} (${(median(`${dir} hpack.js`) / ours).toFixed(1)}x hpack.js)`,
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * The hpack-test-case stories the HPACK benchmarks replay, read from
+ * ../shared/fixtures (HPACK_FIXTURES to point elsewhere).
+ */
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const FIXTURES = process.env.HPACK_FIXTURES ?? join(process.cwd(), '..', 'shared', 'fixtures', 'hpack-test-case');
+
+export type Field = [string, string];
+interface Case {
+  wire?: string;
+  header_table_size?: number;
+  headers: Record<string, string>[];
+}
+
+/** Story values are UTF-8 text; HPACK carries octets, held here as latin1. */
+function fields(c: Case): Field[] {
+  return c.headers.map((h) => {
+    const [name, value] = Object.entries(h)[0]!;
+    return [name, Buffer.from(value, 'utf8').toString('latin1')];
+  });
+}
+
+function loadStories(folder: string): Case[][] {
+  const dir = join(FIXTURES, folder);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: Case[] }).cases);
+}
+
+/** The raw-data stories: per story, its header lists in order. */
+export const rawStories: Field[][][] = loadStories('raw-data').map((cases) => cases.map(fields));
+/** The nghttp2 encoder's blocks for the same stories: per story, its blocks in order. */
+export const wireStories: Buffer[][] = loadStories('nghttp2').map((cases) => cases.map((c) => Buffer.from(c.wire!, 'hex')));
+/** Header fields in one pass over the raw-data stories. */
+export const headersPerRawPass = rawStories.reduce((n, s) => n + s.reduce((m, c) => m + c.length, 0), 0);
+/** Header fields in one pass over the nghttp2 blocks. */
+export const headersPerWirePass = loadStories('nghttp2').reduce((n, s) => n + s.reduce((m, c) => m + c.headers.length, 0), 0);
