@@ -182,6 +182,10 @@ export class EncoderTable {
     this.inserted++;
     if (size > this.maxSize) return;
     if (state === undefined) state = this.create(name, 0, NONE, NO_INDEXES);
+    // The evictions may have taken the name's last entry and so dropped its
+    // state from the map: register it again, or the entry added to it below
+    // would never be found.
+    else if (this.names.get(name) !== state) this.names.set(name, state);
     if (this.length === this.states.length) this.grow();
     const slot = (this.head + this.length) & this.mask;
     this.states[slot] = state;

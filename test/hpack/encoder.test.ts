@@ -260,6 +260,18 @@ describe('round-trips', () => {
     }
   });
 
+  it('an entry that evicts its own name\'s last entry is still found afterwards', () => {
+    // Entries of 3 + 2 + 32 = 37 octets: an 80-octet table holds two. Adding
+    // x-a: v1 evicts x-a: v0, the name's only entry, the oldest in the table.
+    const e = new Encoder({ maxTableSize: 80 });
+    const d = new Decoder({ maxTableSize: 80 });
+    const lists: HeaderField[][] = [[['x-a', 'v0']], [['x-b', 'w0']], [['x-a', 'v1']], [['x-a', 'v1']]];
+    const blocks = lists.map((l) => e.encode(l));
+    for (let i = 0; i < lists.length; i++) expect(d.decode(blocks[i]!)).toEqual(lists[i]);
+    // The last block is the index of the newest dynamic entry (62), not a literal.
+    expect(toHex(blocks[3]!)).toBe('be');
+  });
+
   it('one name with its entry count rising and falling across the value-map thresholds', () => {
     // Each entry is 'x-crumb' + 4 octets + 32 = 43 octets: a 2064-octet
     // table holds 48 of them, so the name climbs past 16 entries (its values
