@@ -138,8 +138,17 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
     return wait;
   }
 
-  /** Stops nothing: the queue is read to its end or failed by its owner. */
+  /**
+   * The reader is done with the queue (a decoder over it stopped): a read
+   * still waiting ends now, with no timer left behind. The body itself is
+   * the owner's to end or fail.
+   */
   return(): Promise<IteratorResult<Buffer>> {
+    const resolve = this.resolveWait;
+    if (resolve !== null) {
+      this.settled();
+      resolve(DONE);
+    }
     return Promise.resolve(DONE);
   }
 

@@ -29,18 +29,33 @@ export async function* decodeChunks(source: AsyncIterable<Uint8Array>, encoding:
     const head = first.done ? undefined : first.value;
     const zlibWrapped = head !== undefined && head.length > 0 && (head[0]! & 0x0f) === 0x08;
     decoder = zlibWrapped ? zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH }) : zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    // Put the first chunk back in front. A plain iterator, not a generator: a
+    // generator waiting inside next() would hold back return(), and return()
+    // must reach the source to end a read it has left waiting.
     const rest = iterator;
-    iterator = (async function* () {
-      if (head !== undefined) yield head;
-      for (;;) {
-        const r = await rest.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    })();
+    let pending: Uint8Array | undefined = head;
+    iterator = {
+      next() {
+        if (pending === undefined) return rest.next();
+        const value = pending;
+        pending = undefined;
+        return Promise.resolve({ done: false, value });
+      },
+      return() {
+        return rest.return?.() ?? Promise.resolve({ done: true, value: undefined });
+      },
+    };
   }
   const input = Readable.from({ [Symbol.asyncIterator]: () => iterator });
   input.on('error', (err) => decoder.destroy(err));
   input.pipe(decoder);
-  for await (const chunk of decoder) yield chunk as Buffer;
+  try {
+    for await (const chunk of decoder) yield chunk as Buffer;
+  } finally {
+    // On a decoding error (or a consumer that stopped), stop reading the
+    // source too: Readable.from reads ahead, and a read left waiting on the
+    // body would later run into the read timeout of a body nobody reads.
+    input.destroy();
+    decoder.destroy();
+  }
 }

@@ -65,6 +65,19 @@ describe('BodyQueue', () => {
     await expect(dropped.next()).rejects.toBe(error);
   });
 
+  it('return() ends a waiting read at once, with no timeout reported later', async () => {
+    const seen: Error[] = [];
+    const q = new BodyQueue(() => {}, 30, (e) => seen.push(e));
+    const waiting = q.next();
+    expect(await q.return()).toEqual({ done: true, value: undefined });
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(seen).toHaveLength(0);
+    // The body is still the owner's: what is pushed later can be read.
+    q.push(piece(5));
+    expect((await take(q))![0]).toBe(5);
+  });
+
   it('a read that waits longer than readTimeout rejects with TimeoutError and reports it', async () => {
     const seen: Error[] = [];
     const q = new BodyQueue(() => {}, 20, (e) => seen.push(e));

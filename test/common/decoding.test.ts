@@ -1,0 +1,60 @@
+import * as zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BodyQueue } from '../../lib/common/body-queue.js';
+import { ConnectionError } from '../../lib/common/errors.js';
+import { HTTP20Response } from '../../lib/http2/response.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const liveTimers = (): number => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
+
+/** A response over a queue with a read timeout, counting timeouts. */
+function responseOver(encoding: string, readTimeout: number): { q: BodyQueue; res: HTTP20Response; timeouts: () => number } {
+  let timeouts = 0;
+  const q = new BodyQueue(() => {}, readTimeout, () => timeouts++);
+  const res = new HTTP20Response({
+    streamId: 1,
+    status: 200,
+    headers: [['content-encoding', encoding]],
+    body: q,
+    trailers: () => null,
+    close: () => q.fail(new ConnectionError('HW_ERR_STREAM_CANCELLED', 'closed'), true),
+  });
+  return { q, res, timeouts: () => timeouts };
+}
+
+describe('content decoding over the body queue', () => {
+  // Text that does not compress to almost nothing, so a corrupted stretch
+  // sits well inside the encoded body.
+  let seed = 1;
+  const plain = Buffer.alloc(200_000);
+  for (let i = 0; i < plain.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    plain[i] = 97 + ((seed >> 16) % 8);
+  }
+
+  for (const [encoding, encoded] of [
+    ['gzip', zlib.gzipSync(plain)],
+    ['br', zlib.brotliCompressSync(plain)],
+    ['deflate', zlib.deflateSync(plain)],
+  ] as const) {
+    it(`${encoding}: a body in small pieces decodes whole`, async () => {
+      const { q, res } = responseOver(encoding, 0);
+      for (let i = 0; i < encoded.length; i += 100) q.push(encoded.subarray(i, i + 100));
+      q.end();
+      expect((await res.read()).equals(plain)).toBe(true);
+    });
+
+    it(`${encoding}: a corrupt body fails the read, and no read is left waiting to time out later`, async () => {
+      const before = liveTimers();
+      const { q, res, timeouts } = responseOver(encoding, 50);
+      const bad = Buffer.from(encoded);
+      bad.fill(0x55, 100, 400);
+      q.push(bad);
+      // The body neither ends nor fails: the server has gone quiet.
+      await expect(res.read()).rejects.toThrow();
+      await sleep(150);
+      expect(timeouts()).toBe(0);
+      expect(liveTimers()).toBeLessThanOrEqual(before);
+    });
+  }
+});
