@@ -15,11 +15,11 @@
  * tenth of hpack.js's time, 10× is out of reach for any coder built on it.
  */
 
-import hpack from 'hpack.js';
 import { latin1String, type Latin1Buffer } from '../lib/common/latin1.js';
 import { huffmanDecodeInto, huffmanEncodeInto } from '../lib/hpack/huffman.js';
-import { Decoder, Encoder } from '../lib/hpack/index.js';
+import { Encoder } from '../lib/hpack/index.js';
 import { decodeInteger, type Cursor } from '../lib/hpack/primitives.js';
+import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, median as medianOf, type Pass } from './hpack-passes.js';
 import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);
@@ -86,35 +86,9 @@ const out = Buffer.allocUnsafe(1 << 16);
 
 // --- contenders: ns per header ---------------------------------------------------
 
-const contenders: { name: string; per: number; pass: () => number }[] = [
-  {
-    name: 'decode hpack.js',
-    per: headersPerWirePass,
-    pass() {
-      let n = 0;
-      for (const story of wireStories) {
-        const d = hpack.decompressor.create({ table: { maxSize: 4096 } });
-        for (const block of story) {
-          d.write(block);
-          d.execute();
-          while (d.read() !== null) n++;
-        }
-      }
-      return n;
-    },
-  },
-  {
-    name: 'decode builtin',
-    per: headersPerWirePass,
-    pass() {
-      let n = 0;
-      for (const story of wireStories) {
-        const d = new Decoder();
-        for (const block of story) n += d.decode(block).length;
-      }
-      return n;
-    },
-  },
+const contenders: Pass[] = [
+  { name: 'decode hpack.js', per: headersPerWirePass, pass: hpackJsDecodePass },
+  { name: 'decode builtin', per: headersPerWirePass, pass: builtinDecodePass },
   {
     name: 'decode floor: Huffman',
     per: headersPerWirePass,
@@ -136,33 +110,8 @@ const contenders: { name: string; per: number; pass: () => number }[] = [
       return n;
     },
   },
-  {
-    name: 'encode hpack.js',
-    per: headersPerRawPass,
-    pass() {
-      let n = 0;
-      for (const story of rawStories) {
-        const c = hpack.compressor.create({ table: { maxSize: 4096 } });
-        for (const list of story) {
-          c.write(list.map(([name, value]) => ({ name, value })));
-          n += c.read()?.length ?? 0;
-        }
-      }
-      return n;
-    },
-  },
-  {
-    name: 'encode builtin',
-    per: headersPerRawPass,
-    pass() {
-      let n = 0;
-      for (const story of rawStories) {
-        const e = new Encoder();
-        for (const list of story) n += e.encode(list).length;
-      }
-      return n;
-    },
-  },
+  { name: 'encode hpack.js', per: headersPerRawPass, pass: hpackJsEncodePass },
+  { name: 'encode builtin', per: headersPerRawPass, pass: builtinEncodePass },
   {
     name: 'encode floor: Huffman',
     per: headersPerRawPass,
@@ -183,29 +132,8 @@ const contenders: { name: string; per: number; pass: () => number }[] = [
   },
 ];
 
-/** Nanoseconds per header of `pass`, run for at least MIN_MS. */
-function nsPerHeader(pass: () => number, per: number): number {
-  const start = process.hrtime.bigint();
-  let passes = 0;
-  let elapsed = 0;
-  do {
-    pass();
-    passes++;
-    elapsed = Number(process.hrtime.bigint() - start);
-  } while (elapsed < MIN_MS * 1e6);
-  return elapsed / passes / per;
-}
-
-for (const c of contenders) nsPerHeader(c.pass, c.per); // warm-up
-const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? contenders : [...contenders].reverse();
-  for (const c of order) results.get(c.name)!.push(nsPerHeader(c.pass, c.per));
-}
-const median = (name: string): number => {
-  const s = [...results.get(name)!].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-};
+const results = interleave(contenders, ROUNDS, MIN_MS);
+const median = (name: string): number => medianOf(results.get(name)!);
 
 console.log(`${ROUNDS} interleaved rounds of >= ${MIN_MS} ms each; median ns per header`);
 console.log(`decode: ${literals.length} literals, ${huffmanLiterals.length} Huffman-coded; encode: ${literalValues.length} literal values of ${headersPerRawPass} fields`);

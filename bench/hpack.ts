@@ -13,70 +13,11 @@
  * warm-up; the medians and their ratio are printed.
  */
 
-import hpack from 'hpack.js';
-import { Decoder, Encoder } from '../lib/hpack/index.js';
+import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, median } from './hpack-passes.js';
 import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);
 const MIN_MS = 300;
-
-// --- contenders --------------------------------------------------------------
-
-function builtinDecodePass(): number {
-  let n = 0;
-  for (const story of wireStories) {
-    const d = new Decoder();
-    for (const block of story) n += d.decode(block).length;
-  }
-  return n;
-}
-
-function hpackJsDecodePass(): number {
-  let n = 0;
-  for (const story of wireStories) {
-    const d = hpack.decompressor.create({ table: { maxSize: 4096 } });
-    for (const block of story) {
-      d.write(block);
-      d.execute();
-      while (d.read() !== null) n++;
-    }
-  }
-  return n;
-}
-
-function builtinEncodePass(): number {
-  let bytes = 0;
-  for (const story of rawStories) {
-    const e = new Encoder();
-    for (const list of story) bytes += e.encode(list).length;
-  }
-  return bytes;
-}
-
-function hpackJsEncodePass(): number {
-  let bytes = 0;
-  for (const story of rawStories) {
-    const c = hpack.compressor.create({ table: { maxSize: 4096 } });
-    for (const list of story) {
-      c.write(list.map(([name, value]) => ({ name, value })));
-      bytes += c.read()?.length ?? 0;
-    }
-  }
-  return bytes;
-}
-
-/** Headers per second of `pass`, run for at least MIN_MS. */
-function rate(pass: () => number, headersPerPass: number): number {
-  const start = process.hrtime.bigint();
-  let passes = 0;
-  let elapsed = 0;
-  do {
-    pass();
-    passes++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  } while (elapsed < MIN_MS);
-  return (passes * headersPerPass) / (elapsed / 1000);
-}
 
 // --- compression ratio -------------------------------------------------------
 
@@ -91,26 +32,22 @@ const nghttp2Ratio = nghttp2Wire / rawBytes;
 
 // --- run ---------------------------------------------------------------------
 
-const contenders = [
-  { name: 'decode builtin', pass: builtinDecodePass, per: headersPerWirePass },
-  { name: 'decode hpack.js', pass: hpackJsDecodePass, per: headersPerWirePass },
-  { name: 'encode builtin', pass: builtinEncodePass, per: headersPerRawPass },
-  { name: 'encode hpack.js', pass: hpackJsEncodePass, per: headersPerRawPass },
-] as const;
+// Rates in headers/s, from ns per header.
+const results = new Map(
+  [
+    ...interleave(
+      [
+        { name: 'decode builtin', pass: builtinDecodePass, per: headersPerWirePass },
+        { name: 'decode hpack.js', pass: hpackJsDecodePass, per: headersPerWirePass },
+        { name: 'encode builtin', pass: builtinEncodePass, per: headersPerRawPass },
+        { name: 'encode hpack.js', pass: hpackJsEncodePass, per: headersPerRawPass },
+      ],
+      ROUNDS,
+      MIN_MS,
+    ),
+  ].map(([name, ns]) => [name, ns.map((x) => 1e9 / x)]),
+);
 
-for (const c of contenders) rate(c.pass, c.per); // warm-up
-
-const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-for (let r = 0; r < ROUNDS; r++) {
-  // Alternate the order each round so neither side always runs first.
-  const order = r % 2 === 0 ? contenders : [...contenders].reverse();
-  for (const c of order) results.get(c.name)!.push(rate(c.pass, c.per));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 function spread(xs: number[]): string {
   const m = median(xs);
   return `±${((Math.max(...xs.map((x) => Math.abs(x - m))) / m) * 100).toFixed(0)}%`;
