@@ -273,7 +273,7 @@ export class HTTP20Connection {
     record.taken = true;
     const promise = record.response.promise;
     this.maybeForget(record);
-    return this.withReadTimeout(promise, `response headers on stream ${streamId}`);
+    return this.withReadTimeout(promise, `response headers on stream ${streamId}`, record);
   }
 
   /**
@@ -524,7 +524,7 @@ export class HTTP20Connection {
             response: () => {
               record.taken = true;
               this.maybeForget(record);
-              return this.withReadTimeout(record.response.promise, `pushed response on stream ${event.promisedStreamId}`);
+              return this.withReadTimeout(record.response.promise, `pushed response on stream ${event.promisedStreamId}`, record);
             },
             cancel: () => this.closeStream(record),
           });
@@ -571,10 +571,14 @@ export class HTTP20Connection {
     const record: StreamRecord = {
       id,
       response: deferred<HTTP20Response>(),
-      body: new BodyQueue((n) => {
-        this.session.consumed(id, n);
-        this.flush();
-      }, this.readTimeout),
+      body: new BodyQueue(
+        (n) => {
+          this.session.consumed(id, n);
+          this.flush();
+        },
+        this.readTimeout,
+        (error) => this.timedOut(record, error),
+      ),
       taken: false,
       trailers: null,
       ended: false,
@@ -673,9 +677,27 @@ export class HTTP20Connection {
     this.streams.delete(record.id);
   }
 
-  private withReadTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  /** `promise`, or a TimeoutError after the read timeout; a stream that stalled so is given up. */
+  private withReadTimeout<T>(promise: Promise<T>, what: string, record?: StreamRecord): Promise<T> {
     if (this.readTimeout <= 0) return promise;
-    return withTimeout(promise, this.readTimeout, () => new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`));
+    return withTimeout(promise, this.readTimeout, () => {
+      const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`);
+      if (record !== undefined) this.timedOut(record, error);
+      return error;
+    });
+  }
+
+  /**
+   * A stream went quiet past the read timeout: it is reset with CANCEL, so
+   * it stops holding a slot of the server's stream limit and window, and
+   * every later call on it fails with the same TimeoutError.
+   */
+  private timedOut(record: StreamRecord, error: TimeoutError): void {
+    if (record.ended || record.failed !== null) return;
+    this.session.resetStream(record.id, ErrorCode.CANCEL);
+    this.failRecord(record, error);
+    this.flush();
+    this.streamOver(record);
   }
 
   private failQueued(error: HyperwireError): void {

@@ -97,11 +97,6 @@ beforeAll(async () => {
     stream.respond({ ':status': 200, 'content-encoding': 'deflate' });
     stream.end(zlib.deflateSync(Buffer.from('deflated '.repeat(500))));
   });
-  routes.set('/stall', (stream) => {
-    // Headers, then nothing at all.
-    stream.respond({ ':status': 200 });
-    stream.write('x');
-  });
   routes.set('/stall-headers', () => {
     // Not even headers.
   });
@@ -246,17 +241,36 @@ describe('Node http2 server', () => {
     expect(zlib.gunzipSync(bytes).toString()).toBe('gzipped '.repeat(1000));
   });
 
-  it('a server that stalls mid-body times out the read, not the process', async () => {
+  it('a server that stalls mid-body times out the read, not the process; the stream is reset with CANCEL', async () => {
+    const reset = new Promise<number>((resolve) => {
+      routes.set('/stall-body-reset', (stream) => {
+        stream.respond({ ':status': 200 });
+        stream.write('x');
+        stream.on('close', () => resolve(stream.rstCode));
+      });
+    });
     await using conn = connect({ timeout: { read: 200 } });
-    const r = await conn.getResponse(await conn.request('GET', '/stall'));
-    await expect(r.read()).rejects.toBeInstanceOf(TimeoutError);
-    r.close();
+    const r = await conn.getResponse(await conn.request('GET', '/stall-body-reset'));
+    const first = r.read();
+    await expect(first).rejects.toBeInstanceOf(TimeoutError);
+    expect(await reset).toBe(http2.constants.NGHTTP2_CANCEL);
+    // The stream is given up: a later read fails with the same error at once.
+    const again = await r.read().catch((e: unknown) => e);
+    expect(again).toBe(await first.catch((e: unknown) => e));
+    // The connection itself carries on.
+    expect((await (await conn.getResponse(await conn.request('GET', '/hello'))).read()).toString()).toBe('hello world');
   });
 
-  it('a server that never answers times out getResponse()', async () => {
+  it('a server that never answers times out getResponse(), and the stream is reset with CANCEL', async () => {
+    const reset = new Promise<number>((resolve) => {
+      routes.set('/stall-headers-reset', (stream) => {
+        stream.on('close', () => resolve(stream.rstCode));
+      });
+    });
     await using conn = connect({ timeout: { read: 200 } });
-    const id = await conn.request('GET', '/stall-headers');
+    const id = await conn.request('GET', '/stall-headers-reset');
     await expect(conn.getResponse(id)).rejects.toBeInstanceOf(TimeoutError);
+    expect(await reset).toBe(http2.constants.NGHTTP2_CANCEL);
   });
 
   it('8 MiB download read in chunks, with the windows replenished as it is read', async () => {
