@@ -13,13 +13,13 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { HTTP11Connection, HTTP20Connection, HTTPConnection } from '../lib/index.js';
-import { freePort, timed, undiciDownload, waitForPort } from './shared.js';
+import { CERT, concurrently, freePort, median, record, timed, undiciDownload, waitForPort } from './shared.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SEQUENTIAL = 5000;
@@ -27,10 +27,7 @@ const MULTIPLEX_REQUESTS = 5000;
 const CONCURRENCY = 100;
 const BIG = 64 * 1024 * 1024;
 
-const certDir = new URL('../../test/helpers/certs/', import.meta.url);
-const cert = readFileSync(new URL('cert.pem', certDir));
-const keyPath = new URL('key.pem', certDir).pathname;
-const certPath = new URL('cert.pem', certDir).pathname;
+const cert = CERT.ca;
 
 // --- the servers -------------------------------------------------------------
 
@@ -74,7 +71,7 @@ children.push(spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-
 await waitForPort(nginxPort, 'nginx');
 
 const h2Port = await freePort();
-children.push(spawn('nghttpd', ['-a', '127.0.0.1', '-d', docroot, '-n', '1', String(h2Port), keyPath, certPath], { stdio: 'ignore' }));
+children.push(spawn('nghttpd', ['-a', '127.0.0.1', '-d', docroot, '-n', '1', String(h2Port), CERT.keyPath, CERT.certPath], { stdio: 'ignore' }));
 await waitForPort(h2Port, 'nghttpd');
 
 // --- contenders --------------------------------------------------------------
@@ -172,18 +169,11 @@ function nodeHttp(): H1Contender {
 }
 
 /** A batch of requests, 100 at a time, on an open h2 connection: seconds taken. */
-async function batch(conn: HTTPConnection | HTTP20Connection, requests: number): Promise<number> {
-  let left = requests;
-  return timed(async () => {
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (left-- > 0) {
-          const id = await conn.request('GET', '/small');
-          const r = await conn.getResponse(id ?? undefined);
-          if ((await r.read()).length !== 100) throw new Error('bad body');
-        }
-      }),
-    );
+function batch(conn: HTTPConnection | HTTP20Connection, requests: number): Promise<number> {
+  return concurrently(requests, CONCURRENCY, async () => {
+    const id = await conn.request('GET', '/small');
+    const r = await conn.getResponse(id ?? undefined);
+    if ((await r.read()).length !== 100) throw new Error('bad body');
   });
 }
 
@@ -219,11 +209,6 @@ async function facadeOverhead(): Promise<{ direct: number; facade: number }> {
 const contenders = [hyperwire(), undici(), nodeHttp()];
 const scenarios = ['sequential', 'download'] as const;
 const results = new Map<string, number[]>();
-const record = (key: string, v: number): void => {
-  const list = results.get(key) ?? [];
-  list.push(v);
-  results.set(key, list);
-};
 
 // Warm-up: one of each, unrecorded.
 for (const c of contenders) for (const s of scenarios) await c[s]();
@@ -235,18 +220,13 @@ const pooled = { direct: 0, facade: 0 };
 
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-  for (const s of scenarios) for (const c of order) record(`${s} ${c.name}`, await c[s]());
+  for (const s of scenarios) for (const c of order) record(results, `${s} ${c.name}`, await c[s]());
   const got = await facadeOverhead();
-  record('facade direct', got.direct);
-  record('facade facade', got.facade);
+  record(results, 'facade direct', got.direct);
+  record(results, 'facade facade', got.facade);
   pairRatios.push(got.facade / got.direct);
   pooled.direct += MULTIPLEX_REQUESTS / got.direct;
   pooled.facade += MULTIPLEX_REQUESTS / got.facade;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 }
 
 console.log(`nginx (HTTP/1.1, cleartext) and nghttpd (h2, TLS) on 127.0.0.1; ${ROUNDS} interleaved rounds, medians`);

@@ -17,7 +17,7 @@
  */
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { forkRunner, localRunner, serve, workerArgs, workerName, type Runner, type Scenarios } from './isolate.js';
-import { freePort, timed, undiciDownload, waitForPort } from './shared.js';
+import { CERT, concurrently, freePort, median, record, timed, undiciDownload, waitForPort } from './shared.js';
 
 const MULTIPLEX_REQUESTS = 5000;
 const CONCURRENCY = 100;
@@ -33,10 +33,7 @@ const BIG = 64 * 1024 * 1024;
 const UPLOAD = 16 * 1024 * 1024;
 const WINDOW = 16 * 1024 * 1024;
 
-const certDir = new URL('../../test/helpers/certs/', import.meta.url);
-const cert = readFileSync(new URL('cert.pem', certDir));
-const keyPath = new URL('key.pem', certDir).pathname;
-const certPath = new URL('cert.pem', certDir).pathname;
+const cert = CERT.ca;
 
 const SCENARIOS = ['multiplex', 'download', 'upload'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -60,16 +57,9 @@ async function hyperwire(port: number): Promise<Contender> {
     async multiplex() {
       const conn = open();
       await conn.connect();
-      let left = MULTIPLEX_REQUESTS;
-      const s = await timed(async () => {
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (left-- > 0) {
-              const r = await conn.getResponse(await conn.request('GET', '/small'));
-              if ((await r.read()).length !== 100) throw new Error('bad body');
-            }
-          }),
-        );
+      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+        const r = await conn.getResponse(await conn.request('GET', '/small'));
+        if ((await r.read()).length !== 100) throw new Error('bad body');
       });
       await conn.close();
       return MULTIPLEX_REQUESTS / s;
@@ -133,13 +123,8 @@ async function nodeHttp2(port: number): Promise<Contender> {
   return {
     async multiplex() {
       const session = await open();
-      let left = MULTIPLEX_REQUESTS;
-      const s = await timed(async () => {
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (left-- > 0) if ((await fetchAll(session, { ':path': '/small' })) !== 100) throw new Error('bad body');
-          }),
-        );
+      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+        if ((await fetchAll(session, { ':path': '/small' })) !== 100) throw new Error('bad body');
       });
       session.close();
       return MULTIPLEX_REQUESTS / s;
@@ -175,16 +160,9 @@ async function undici(port: number): Promise<Contender> {
   return {
     async multiplex() {
       const client = open();
-      let left = MULTIPLEX_REQUESTS;
-      const s = await timed(async () => {
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (left-- > 0) {
-              const { body } = await client.request({ path: '/small', method: 'GET' });
-              if ((await body.arrayBuffer()).byteLength !== 100) throw new Error('bad body');
-            }
-          }),
-        );
+      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+        const { body } = await client.request({ path: '/small', method: 'GET' });
+        if ((await body.arrayBuffer()).byteLength !== 100) throw new Error('bad body');
       });
       await client.close();
       return MULTIPLEX_REQUESTS / s;
@@ -235,7 +213,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const nghttpd: ChildProcess = spawn(
     'nghttpd',
-    ['-a', '127.0.0.1', '-d', docroot, '--echo-upload', '-n', '1', '-w', '24', '-W', '24', String(port), keyPath, certPath],
+    ['-a', '127.0.0.1', '-d', docroot, '--echo-upload', '-n', '1', '-w', '24', '-W', '24', String(port), CERT.keyPath, CERT.certPath],
     { stdio: 'ignore' },
   );
   process.on('exit', () => {
@@ -267,22 +245,13 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse();
     for (const s of scenarios) {
-      for (const c of order) {
-        const key = `${s} ${c.name}`;
-        const list = results.get(key) ?? [];
-        list.push(await c.run(s));
-        results.set(key, list);
-      }
+      for (const c of order) record(results, `${s} ${c.name}`, await c.run(s));
     }
     const h = scenarios.includes('multiplex') ? await h2load(origin) : null;
     if (h !== null) h2loadRuns.push(h);
   }
   for (const c of contenders) c.close();
 
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[s.length >> 1]!;
-  };
   console.log(`nghttpd on 127.0.0.1 over TLS; each client in ${shared ? 'this one process' : 'a process of its own'}; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
   const units = { multiplex: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
   for (const s of scenarios) {

@@ -19,7 +19,8 @@ import { latin1String, type Latin1Buffer } from '../lib/common/latin1.js';
 import { huffmanDecodeInto, huffmanEncodeInto } from '../lib/hpack/huffman.js';
 import { Encoder } from '../lib/hpack/index.js';
 import { decodeInteger, type Cursor } from '../lib/hpack/primitives.js';
-import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, median as medianOf, type Pass } from './hpack-passes.js';
+import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, type Pass } from './hpack-passes.js';
+import { median as medianOf } from './shared.js';
 import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);

@@ -88,9 +88,3 @@ export function interleave(passes: readonly Pass[], rounds: number, minMs: numbe
   }
   return results;
 }
-
-/** The median of `xs`. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}

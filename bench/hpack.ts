@@ -13,7 +13,8 @@
  * warm-up; the medians and their ratio are printed.
  */
 
-import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, median } from './hpack-passes.js';
+import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave } from './hpack-passes.js';
+import { median } from './shared.js';
 import { headersPerRawPass, headersPerWirePass, rawStories, wireStories } from './stories.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);

@@ -3,8 +3,18 @@
  * 127.0.0.1, timing, and the peer runs that are the same in each.
  */
 
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Client } from 'undici';
+
+const certDir = new URL('../../test/helpers/certs/', import.meta.url);
+/** The test certificate the servers present, and its files. */
+export const CERT = {
+  /** The certificate, as the clients' CA. */
+  ca: readFileSync(new URL('cert.pem', certDir)),
+  keyPath: new URL('key.pem', certDir).pathname,
+  certPath: new URL('cert.pem', certDir).pathname,
+};
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -38,6 +48,34 @@ export async function timed(fn: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;
+}
+
+/** The upper median of `xs` (the middle value; of two middle ones, the upper). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Appends `v` to the figures recorded under `key`. */
+export function record(results: Map<string, number[]>, key: string, v: number): void {
+  const list = results.get(key);
+  if (list === undefined) results.set(key, [v]);
+  else list.push(v);
+}
+
+/**
+ * Runs `one` `total` times, `concurrency` at a time (each worker starts the
+ * next as soon as its last finished): seconds taken.
+ */
+export function concurrently(total: number, concurrency: number, one: () => Promise<void>): Promise<number> {
+  let left = total;
+  return timed(async () => {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
+  });
 }
 
 /** One download of `size` octets from `path` with an undici Client, which is then closed: MB/s. */
