@@ -36,8 +36,10 @@ export type { HeadersInit } from './common/headers.js';
 export type { RequestBody } from './common/body.js';
 
 // HTTP/2.
-export { HTTP20Connection, channels } from './http2/connection.js';
-export type { HTTP20ConnectionOptions, RequestOptions, Timeouts } from './http2/connection.js';
+export { HTTP20Connection } from './http2/connection.js';
+export type { HTTP20ConnectionOptions, RequestOptions } from './http2/connection.js';
+export { channels } from './common/diagnostics.js';
+export type { Timeouts } from './common/net.js';
 export { HTTP20Response } from './http2/response.js';
 export { BaseResponse } from './common/response.js';
 export type { ReadOptions } from './common/response.js';

@@ -10,14 +10,10 @@
  */
 
 import { TimeoutError, type HyperwireError } from './errors.js';
+import { asBuffer } from './latin1.js';
 
 const EMPTY = new Uint8Array(0);
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-/** `chunk` as a Buffer, without copying. */
-export function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-}
 
 export class BodyQueue implements AsyncIterableIterator<Buffer> {
   /**

@@ -17,11 +17,16 @@ export interface NormalisedBody {
   stream: AsyncIterable<Uint8Array> | undefined;
 }
 
+/** A string body's UTF-8 octets; octets as they are. */
+export function bytesOf(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
 /** Normalises a body, or returns null for none. Throws TypeError for anything else. */
 export function normaliseBody(body: RequestBody): NormalisedBody | null {
   if (body === null || body === undefined) return null;
   if (typeof body === 'string') {
-    const bytes = Buffer.from(body, 'utf8');
+    const bytes = bytesOf(body);
     return { length: bytes.length, bytes, stream: undefined };
   }
   if (body instanceof Uint8Array) return { length: body.length, bytes: body, stream: undefined };

@@ -20,7 +20,19 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
   private readonly values: string[] = [];
 
   constructor(init?: HeadersInit) {
-    if (init !== undefined) for (const [name, value] of entriesOf(init)) this.append(name, value);
+    if (init === undefined) return;
+    if (Array.isArray(init)) {
+      // Every response builds one from its decoded list: no generator and no
+      // tuple per field for the common case.
+      const pairs = init as readonly unknown[];
+      for (let i = 0; i < pairs.length; i++) {
+        const pair = pairs[i];
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('Header entries must be [name, value] pairs');
+        this.append(pair[0] as string, pair[1] as string);
+      }
+      return;
+    }
+    for (const [name, value] of entriesOf(init)) this.append(name, value);
   }
 
   /** Adds one field, keeping any existing ones of the same name. */

@@ -11,9 +11,14 @@ export interface Latin1Buffer extends Buffer {
   latin1Write(str: string, offset: number, length: number): number;
 }
 
+/** Views `buf` as a Buffer; no copy. */
+export function asBuffer(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 /** Views `buf` as a {@link Latin1Buffer}; no copy. */
 export function asLatin1Buffer(buf: Uint8Array): Latin1Buffer {
-  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as Latin1Buffer;
+  return asBuffer(buf) as Latin1Buffer;
 }
 
 const fcc = String.fromCharCode;

@@ -3,9 +3,10 @@
  * read(), readChunked(), content decoding, trailers and close().
  */
 
-import { asBuffer, type BodyQueue } from './body-queue.js';
+import type { BodyQueue } from './body-queue.js';
 import { decodeChunks, isDecodable } from './decoding.js';
 import { HTTPHeaderMap } from './headers.js';
+import { asBuffer } from './latin1.js';
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 

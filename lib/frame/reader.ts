@@ -20,6 +20,7 @@
  */
 
 import type { HyperwireError } from '../common/errors.js';
+import { asBuffer } from '../common/latin1.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FRAME_HEADER_LENGTH,
@@ -179,7 +180,7 @@ export class FrameReader {
     }
     const n = chunk.byteLength;
     if (n === 0 || this.#error !== null) return;
-    this.#chunks[this.#tail++] = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, n);
+    this.#chunks[this.#tail++] = asBuffer(chunk);
     this.#buffered += n;
   }
 
@@ -230,19 +231,14 @@ export class FrameReader {
 
   /** The part of the current unpadded DATA payload that `chunk` holds, as a DATA frame of its own. */
   #dataPiece(chunk: Buffer): DataFrame {
-    const p = this.#offset;
-    const take = chunk.length - p;
-    const rest = this.#length - take;
-    const data = chunk.subarray(p, p + take);
-    this.#offset = p + take;
-    this.#buffered -= take;
+    // Called only when the frame goes on past this chunk: the piece never
+    // ends the frame, so it never carries END_STREAM, which belongs to the
+    // frame's last octet (§6.1); the last piece takes the ordinary path.
+    const data = chunk.subarray(this.#offset);
+    this.#buffered -= data.length;
+    this.#length -= data.length;
     this.#shift();
-    this.#length = rest;
-    // END_STREAM belongs to the last octet of the frame (§6.1).
-    const flags = rest === 0 ? this.#flags : this.#flags & ~Flag.END_STREAM;
-    if (rest === 0) this.#state = STATE_HEADER;
-    const frame: DataFrame = { type: FrameType.DATA, flags, streamId: this.#streamId, padding: 0, data };
-    return frame;
+    return { type: FrameType.DATA, flags: this.#flags & ~Flag.END_STREAM, streamId: this.#streamId, padding: 0, data };
   }
 
   // -------------------------------------------------------------------------

@@ -183,9 +183,9 @@ export class EncoderTable {
     if (size > this.maxSize) return;
     if (state === undefined) state = this.create(name, 0, NONE, NO_INDEXES);
     // The evictions may have taken the name's last entry and so dropped its
-    // state from the map: register it again, or the entry added to it below
-    // would never be found.
-    else if (this.names.get(name) !== state) this.names.set(name, state);
+    // state from the map (see release): register it again, or the entry
+    // added to it below would never be found.
+    else if (state.values.length === 0) this.attach(state);
     if (this.length === this.states.length) this.grow();
     const slot = (this.head + this.length) & this.mask;
     this.states[slot] = state;
@@ -302,6 +302,14 @@ export class EncoderTable {
     }
   }
 
+  /**
+   * Registers a state again that {@link release} dropped (it had no entries
+   * left). A static name's state is never dropped; setting it is harmless.
+   */
+  private attach(state: NameState): void {
+    this.names.set(state.name, state);
+  }
+
   /** Puts an evicted entry back at the old end, during a rollback. */
   private pushOldest(state: NameState, value: string): void {
     if (this.length === this.states.length) this.grow();
@@ -311,7 +319,7 @@ export class EncoderTable {
     this.length++;
     this.size += state.name.length + value.length + ENTRY_OVERHEAD;
     const id = this.inserted - this.length;
-    if (this.names.get(state.name) !== state) this.names.set(state.name, state);
+    if (state.values.length === 0) this.attach(state);
     // It is the oldest entry: first in its name's list.
     state.values.unshift(value);
     state.ids.unshift(id);

@@ -220,7 +220,10 @@ export class Encoder {
     const length = str.length;
     const out = this.out;
     let pos = this.pos;
-    if (this.huffman && length > 0) {
+    // After a Huffman attempt the octets are known to be bytes (it fails on
+    // any unit above 0xff), so the raw form need not check them again.
+    const tried = this.huffman && length > 0;
+    if (tried) {
       if (length < 0x7f) {
         // One pass: encode behind a one-octet length (the Huffman form is
         // only used when shorter, so its length fits one octet too) and fall
@@ -243,8 +246,6 @@ export class Encoder {
         }
       }
     }
-    // The raw form. (After a Huffman attempt the octets are known to be
-    // bytes; checking again is cheap and keeps a single path.)
     pos = encodeInteger(out, pos, length, 7, 0x00);
     if (length < 32) {
       let units = 0;
@@ -253,9 +254,9 @@ export class Encoder {
         units |= c;
         out[pos + i] = c;
       }
-      if (units > 0xff) throw notBytes();
+      if (!tried && units > 0xff) throw notBytes();
     } else {
-      if (NOT_BYTES.test(str)) throw notBytes();
+      if (!tried && NOT_BYTES.test(str)) throw notBytes();
       out.latin1Write(str, pos, length);
     }
     this.pos = pos + length;

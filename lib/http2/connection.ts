@@ -10,33 +10,23 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { authorityOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, splitAuthority, type Timeouts, waitConnected } from '../common/net.js';
-import { normaliseBody, type RequestBody } from '../common/body.js';
+import { alpnOf, authorityOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
+import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { CONNECTION_PREFACE, FrameType, frameTypeName, MAX_FRAME_SIZE_LIMIT } from '../frame/constants.js';
 import { FrameReader } from '../frame/reader.js';
 import type { Frame } from '../frame/types.js';
-import type { HeaderCodecFactory } from '../hpack/header-codec.js';
 import type { HeaderInput } from '../hpack/encoder.js';
 import { requestHeaderList } from './header-rules.js';
 import { HTTP20Push } from './push.js';
 import { HTTP20Response } from './response.js';
 import { ClientSession, type SessionEvent, type SessionOptions } from './session.js';
-import type { WindowManagerClass } from './window.js';
 
 const debug = debuglog('hyperwire');
 
-export { channels, splitAuthority, type Timeouts };
-
 /** Options of {@link HTTP20Connection}. */
-export interface HTTP20ConnectionOptions extends Omit<SessionOptions, 'windowManager' | 'headerCodec' | 'enablePush'>, EndpointOptions {
-  /** Accept server push. Default false. */
-  enablePush?: boolean;
-  /** Window manager class, instantiated for the connection and per stream. */
-  windowManager?: WindowManagerClass;
-  /** Header compression backend (default: built-in HPACK). */
-  headerCodec?: HeaderCodecFactory;
+export interface HTTP20ConnectionOptions extends SessionOptions, EndpointOptions {
   /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
   socket?: net.Socket;
   /**
@@ -115,10 +105,8 @@ export class HTTP20Connection {
     const t = resolveTimeouts(options.timeout);
     this.connectTimeout = t.connect;
     this.readTimeout = t.read;
-    const sessionOptions: SessionOptions = { ...options, enablePush: options.enablePush ?? false };
+    const sessionOptions: SessionOptions = { ...options };
     if (debug.enabled) sessionOptions.onFrame = (frame) => debug('frame in: %s', describeFrame(frame));
-    if (options.windowManager !== undefined) sessionOptions.windowManager = options.windowManager;
-    if (options.headerCodec !== undefined) sessionOptions.headerCodec = options.headerCodec;
     this.session = new ClientSession(sessionOptions);
     this.sendBuffer = options.networkBufferSize ?? 65_536;
     this.givenSocket = options.socket;
@@ -229,8 +217,7 @@ export class HTTP20Connection {
     try {
       const id = await this.enqueue(headers, final && (body === undefined || body.length === 0), (sid) => {
         if (body !== undefined && body.length > 0) {
-          const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-          this.session.sendData(sid, bytes, final);
+          this.session.sendData(sid, bytesOf(body), final);
           this.flush();
         }
       });
@@ -246,7 +233,7 @@ export class HTTP20Connection {
 
   /** Sends body data on a request whose headers went without `final`. */
   async send(data: Uint8Array | string, final: boolean, streamId: number): Promise<void> {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const bytes = bytesOf(data);
     const record = this.streams.get(streamId);
     if (record === undefined) throw new ConnectionError('HW_ERR_STREAM_CLOSED', `Stream ${streamId} is not open`, { scope: 'stream', streamId });
     this.session.sendData(streamId, bytes, final);
@@ -372,16 +359,15 @@ export class HTTP20Connection {
     // when alpnProtocol is no longer null).
     const ready = !socket.connecting && (!this.secure || (socket as tls.TLSSocket).alpnProtocol !== null);
     if (this.givenSocket === undefined || !ready) {
-      const dial = { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
-      await waitConnected(socket, this.secure ? 'secureConnect' : 'connect', dial).catch((err: HyperwireError) => {
+      await waitConnected(socket, this.secure ? 'secureConnect' : 'connect', this.dialOptions()).catch((err: HyperwireError) => {
         this.failure = err;
         throw err;
       });
     }
     if (this.secure) {
-      const alpn = (socket as tls.TLSSocket).alpnProtocol;
+      const alpn = alpnOf(socket);
       if (alpn !== 'h2') {
-        const err = new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} did not select h2 by ALPN (got ${alpn === false || alpn === undefined || alpn === null ? 'nothing' : alpn})`);
+        const err = new TLSError('HW_ERR_ALPN', `The server at ${this.host}:${this.port} did not select h2 by ALPN (got ${alpn ?? 'nothing'})`);
         this.failure = err;
         socket.destroy();
         throw err;
@@ -392,11 +378,7 @@ export class HTTP20Connection {
     socket.resume();
     socket.on('error', (err) => this.shutdown(new ConnectionError('HW_ERR_SOCKET', `Socket error: ${err.message}`, { cause: err })));
     socket.on('close', () => this.shutdown(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection was closed by the peer')));
-    socket.on('drain', () => {
-      const w = this.writeWaiter;
-      this.writeWaiter = null;
-      w?.();
-    });
+    socket.on('drain', () => this.wakeWriter());
     const upgraded = this.upgraded;
     if (upgraded === undefined) {
       this.session.start();
@@ -412,8 +394,19 @@ export class HTTP20Connection {
   }
 
   private openSocket(): net.Socket {
-    const dial = { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
+    const dial = this.dialOptions();
     return this.secure ? openTLS({ ...dial, tls: this.options.tls, alpn: ['h2'] }) : openTCP(dial);
+  }
+
+  private dialOptions(): { host: string; port: number; highWaterMark: number; timeout: number } {
+    return { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
+  }
+
+  /** Wakes a body sender waiting for the socket to drain (or for the connection to end). */
+  private wakeWriter(): void {
+    const w = this.writeWaiter;
+    this.writeWaiter = null;
+    w?.();
   }
 
   private onData(chunk: Buffer): void {
@@ -727,9 +720,7 @@ export class HTTP20Connection {
     for (const record of this.streams.values()) this.failRecord(record, error);
     for (const p of this.pings.splice(0)) p.done.reject(error);
     wakeAll(this.pushWaiters);
-    const w = this.writeWaiter;
-    this.writeWaiter = null;
-    w?.();
+    this.wakeWriter();
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       const rest = this.session.takeOutput();

@@ -29,6 +29,7 @@ import {
   SettingId,
 } from '../frame/constants.js';
 import { encodeDataFrameHeader, encodeFrame } from '../frame/encode.js';
+import { connectionProtocolError } from '../frame/frame-errors.js';
 import { FrameReader } from '../frame/reader.js';
 import type { Frame, SettingsEntry } from '../frame/types.js';
 import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '../hpack/header-codec.js';
@@ -114,8 +115,6 @@ interface Stream {
   received: number;
   /** A pushed stream (even id). */
   pushed: boolean;
-  /** We reset it: frames still in flight are dropped quietly. */
-  resetByUs: boolean;
   /** END_STREAM has gone out on a DATA frame. */
   endSent: boolean;
 }
@@ -333,7 +332,7 @@ export class ClientSession {
   sendData(streamId: number, data: Uint8Array, endStream: boolean): number {
     const stream = this.streams.get(streamId);
     if (stream === undefined && this.closed.get(streamId) === 'request-stopped') return 0;
-    if (stream === undefined || stream.state === 'closed') {
+    if (stream === undefined) {
       throw new ConnectionError('HW_ERR_STREAM_CLOSED', `Stream ${streamId} is closed`, { scope: 'stream', streamId });
     }
     if (stream.outEnd || stream.state === 'half-closed-local' || stream.pushed) {
@@ -358,23 +357,15 @@ export class ClientSession {
    * data event) on a stream: give window back as the managers decide.
    */
   consumed(streamId: number, size: number): void {
-    if (this.dead !== null || size <= 0) return;
-    const conn = this.connRecv.consumed(size);
-    if (conn > 0) this.emit(windowUpdate(0, conn));
-    const stream = this.streams.get(streamId);
-    // A stream that has ended on the peer's side needs no more window.
-    if (stream === undefined || stream.state === 'half-closed-remote' || stream.state === 'closed') return;
-    const inc = stream.recv.consumed(size);
-    if (inc > 0) this.emit(windowUpdate(streamId, inc));
+    this.giveBack(this.streams.get(streamId), size);
   }
 
   /** Resets a stream (RST_STREAM, §6.4); CANCEL by default. */
   resetStream(streamId: number, errorCode: number = ErrorCode.CANCEL): void {
     const stream = this.streams.get(streamId);
-    if (stream === undefined || stream.state === 'closed' || this.dead !== null) return;
-    this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode }));
-    stream.resetByUs = true;
-    this.closeStream(stream);
+    if (stream === undefined || this.dead !== null) return;
+    this.emit(rstStreamFrame(streamId, errorCode));
+    this.closeStream(stream, 'reset-by-us');
   }
 
   /** Queues a PING (§6.7) with 8 octets of opaque data. */
@@ -459,11 +450,7 @@ export class ClientSession {
    */
   terminate(error: HyperwireError): readonly SessionEvent[] {
     if (this.dead === null) this.dead = error;
-    // Only open streams are in the map: closing deletes them.
-    for (const stream of [...this.streams.values()]) {
-      this.events.push({ type: 'streamError', streamId: stream.id, error });
-      this.closeStream(stream);
-    }
+    this.failStreams(() => error);
     return this.takeEvents();
   }
 
@@ -516,23 +503,36 @@ export class ClientSession {
     }
   }
 
+  /**
+   * Gives `size` octets of window back to the connection and, while it may
+   * still send, to `stream` (undefined: the connection's alone), as the
+   * managers decide.
+   */
+  private giveBack(stream: Stream | undefined, size: number): void {
+    if (this.dead !== null || size <= 0) return;
+    const conn = this.connRecv.consumed(size);
+    if (conn > 0) this.emit(windowUpdate(0, conn));
+    // A stream that has ended on the peer's side needs no more window.
+    if (stream === undefined || stream.state === 'half-closed-remote') return;
+    const inc = stream.recv.consumed(size);
+    if (inc > 0) this.emit(windowUpdate(stream.id, inc));
+  }
+
   private onData(streamId: number, flags: number, data: Uint8Array, flowSize: number): void {
     // Flow control applies to the whole frame, padding included (§6.9.1),
     // before anything else, whatever becomes of the stream.
     if (flowSize > this.connRecv.windowSize) {
-      throw new ProtocolError('HW_ERR_FLOW_CONTROL', `DATA of ${flowSize} octets exceeds the connection window of ${this.connRecv.windowSize} (§6.9.1)`, {
-        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
-      });
+      throw flowControlError(`DATA of ${flowSize} octets exceeds the connection window of ${this.connRecv.windowSize} (§6.9.1)`);
     }
     this.connRecv.received(flowSize);
     const stream = this.lookup(streamId, 'DATA');
     if (stream === undefined) {
       // A stream we closed: give the connection window back at once.
-      this.consumed(0, flowSize);
+      this.giveBack(undefined, flowSize);
       return;
     }
     if (stream.state === 'half-closed-remote' || !stream.responded) {
-      this.consumed(0, flowSize);
+      this.giveBack(undefined, flowSize);
       this.streamError(streamId, new ProtocolError(
         stream.responded ? 'HW_ERR_STREAM_CLOSED' : 'HW_ERR_MALFORMED_RESPONSE',
         stream.responded ? `DATA on stream ${streamId} after END_STREAM (§5.1)` : `DATA on stream ${streamId} before the response headers (§8.1)`,
@@ -541,25 +541,21 @@ export class ClientSession {
       return;
     }
     if (flowSize > stream.recv.windowSize) {
-      this.consumed(0, flowSize);
-      this.streamError(streamId, new ProtocolError('HW_ERR_FLOW_CONTROL', `DATA of ${flowSize} octets exceeds stream ${streamId}'s window of ${stream.recv.windowSize} (§6.9.1)`, {
-        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
-        scope: 'stream',
-        streamId,
-      }));
+      this.giveBack(undefined, flowSize);
+      this.streamError(streamId, flowControlError(`DATA of ${flowSize} octets exceeds stream ${streamId}'s window of ${stream.recv.windowSize} (§6.9.1)`, streamId));
       return;
     }
     stream.recv.received(flowSize);
     stream.received += data.length;
     const endStream = (flags & Flag.END_STREAM) !== 0;
     if (stream.expectedLength >= 0 && (stream.received > stream.expectedLength || (endStream && stream.received !== stream.expectedLength))) {
-      this.consumed(0, flowSize);
+      this.giveBack(undefined, flowSize);
       this.streamError(streamId, malformedResponse(streamId, `content-length ${stream.expectedLength} disagrees with ${stream.received}+ octets of DATA`));
       return;
     }
     // Padding is consumed on arrival: only the payload waits for the reader.
     const padding = flowSize - data.length;
-    if (padding > 0) this.consumed(streamId, padding);
+    if (padding > 0) this.giveBack(stream, padding);
     this.events.push({ type: 'data', streamId, data, flowSize: data.length, endStream });
     if (endStream) this.remoteEnded(stream);
   }
@@ -681,30 +677,31 @@ export class ClientSession {
     this.startBlock(streamId, 'push', false, promisedId, fragment, endHeaders);
   }
 
+  /** Refuses a promised stream before it opens: RST_STREAM, and it counts as reset by us. */
+  private refusePush(promisedId: number, errorCode: number): void {
+    this.emit(rstStreamFrame(promisedId, errorCode));
+    this.rememberClosed(promisedId, 'reset-by-us');
+  }
+
   private onPushBlock(parentId: number, promisedId: number, decoded: HeaderField[] | HyperwireError): void {
     const parent = this.streams.get(parentId);
     const parentOk = parent !== undefined && !parent.pushed && (parent.state === 'open' || parent.state === 'half-closed-local');
     if (!parentOk) {
       if (parent === undefined && this.closed.get(parentId) === 'reset-by-us') {
         // We reset the parent; the promise crossed our RST_STREAM. Refuse it.
-        this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: ErrorCode.CANCEL }));
-        this.rememberClosed(promisedId, 'reset-by-us');
+        this.refusePush(promisedId, ErrorCode.CANCEL);
         return;
       }
       throw protocolError(`PUSH_PROMISE on stream ${parentId}, which is not an open request stream (§8.4)`);
     }
-    const refuse = (code: number): void => {
-      this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId: promisedId, errorCode: code }));
-      this.rememberClosed(promisedId, 'reset-by-us');
-    };
-    if (decoded instanceof HyperwireError) return refuse(ErrorCode.PROTOCOL_ERROR);
+    if (decoded instanceof HyperwireError) return this.refusePush(promisedId, ErrorCode.PROTOCOL_ERROR);
     let request: PushedRequest;
     try {
       request = checkPushedRequest(decoded, promisedId);
     } catch {
-      return refuse(ErrorCode.PROTOCOL_ERROR);
+      return this.refusePush(promisedId, ErrorCode.PROTOCOL_ERROR);
     }
-    if (this.openPushes >= this.maxConcurrentPushes) return refuse(ErrorCode.REFUSED_STREAM);
+    if (this.openPushes >= this.maxConcurrentPushes) return this.refusePush(promisedId, ErrorCode.REFUSED_STREAM);
     this.streams.set(promisedId, this.newStream(promisedId, 'reserved-remote', request.method === 'HEAD', true));
     this.openPushes++;
     this.events.push({ type: 'push', parentStreamId: parentId, promisedStreamId: promisedId, request });
@@ -740,7 +737,7 @@ export class ClientSession {
           break;
         case SettingId.INITIAL_WINDOW_SIZE: {
           if (value > MAX_WINDOW_SIZE) {
-            throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE ${value} exceeds 2^31-1 (§6.5.2)`, { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
+            throw flowControlError(`SETTINGS_INITIAL_WINDOW_SIZE ${value} exceeds 2^31-1 (§6.5.2)`);
           }
           // The change applies to every open stream's send window (§6.9.2).
           const delta = value - this.peerInitialWindow;
@@ -749,9 +746,7 @@ export class ClientSession {
             if (stream.pushed) continue;
             stream.sendWindow += delta;
             if (stream.sendWindow > MAX_WINDOW_SIZE) {
-              throw new ProtocolError('HW_ERR_FLOW_CONTROL', `SETTINGS_INITIAL_WINDOW_SIZE pushes stream ${stream.id}'s window past 2^31-1 (§6.9.2)`, {
-                errorCode: ErrorCode.FLOW_CONTROL_ERROR,
-              });
+              throw flowControlError(`SETTINGS_INITIAL_WINDOW_SIZE pushes stream ${stream.id}'s window past 2^31-1 (§6.9.2)`);
             }
           }
           break;
@@ -802,15 +797,14 @@ export class ClientSession {
     const debug = Uint8Array.from(debugData);
     this.events.push({ type: 'goaway', lastStreamId, errorCode, debugData: debug });
     // Streams we opened above last-stream-id were not processed: retryable (§6.8).
-    for (const stream of [...this.streams.values()]) {
-      if (stream.pushed || stream.id <= lastStreamId) continue;
-      const error = new StreamRefusedError(`Stream ${stream.id} was not processed: the server sent GOAWAY with last-stream-id ${lastStreamId}`, {
-        streamId: stream.id,
-        errorCode,
-      });
-      this.events.push({ type: 'streamError', streamId: stream.id, error });
-      this.closeStream(stream);
-    }
+    this.failStreams((stream) =>
+      stream.pushed || stream.id <= lastStreamId
+        ? null
+        : new StreamRefusedError(`Stream ${stream.id} was not processed: the server sent GOAWAY with last-stream-id ${lastStreamId}`, {
+            streamId: stream.id,
+            errorCode,
+          }),
+    );
   }
 
   private onWindowUpdate(streamId: number, increment: number): void {
@@ -818,7 +812,7 @@ export class ClientSession {
       if (increment === 0) throw protocolError('WINDOW_UPDATE with an increment of 0 on the connection (§6.9)');
       this.connSendWindow += increment;
       if (this.connSendWindow > MAX_WINDOW_SIZE) {
-        throw new ProtocolError('HW_ERR_FLOW_CONTROL', 'WINDOW_UPDATE pushes the connection window past 2^31-1 (§6.9.1)', { errorCode: ErrorCode.FLOW_CONTROL_ERROR });
+        throw flowControlError('WINDOW_UPDATE pushes the connection window past 2^31-1 (§6.9.1)');
       }
       this.flushAll();
       return;
@@ -831,11 +825,7 @@ export class ClientSession {
     }
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW_SIZE) {
-      this.streamError(streamId, new ProtocolError('HW_ERR_FLOW_CONTROL', `WINDOW_UPDATE pushes stream ${streamId}'s window past 2^31-1 (§6.9.1)`, {
-        errorCode: ErrorCode.FLOW_CONTROL_ERROR,
-        scope: 'stream',
-        streamId,
-      }));
+      this.streamError(streamId, flowControlError(`WINDOW_UPDATE pushes stream ${streamId}'s window past 2^31-1 (§6.9.1)`, streamId));
       return;
     }
     this.flushStream(stream);
@@ -887,7 +877,6 @@ export class ClientSession {
       expectedLength: -1,
       received: 0,
       pushed,
-      resetByUs: false,
       endSent: pushed,
     };
   }
@@ -903,7 +892,7 @@ export class ClientSession {
     else if (stream.state === 'half-closed-remote') this.closeStream(stream);
   }
 
-  private closeStream(stream: Stream, how: ClosedHow = stream.resetByUs ? 'reset-by-us' : 'ended'): void {
+  private closeStream(stream: Stream, how: ClosedHow = 'ended'): void {
     if (stream.state === 'closed') return;
     stream.state = 'closed';
     stream.outQueue.length = 0;
@@ -919,7 +908,22 @@ export class ClientSession {
     }
   }
 
+  /**
+   * Fails and closes every open stream for which `errorOf` gives an error
+   * (null keeps the stream). Only open streams are in the map: closing
+   * deletes them, hence the copy.
+   */
+  private failStreams(errorOf: (stream: Stream) => HyperwireError | null): void {
+    for (const stream of [...this.streams.values()]) {
+      const error = errorOf(stream);
+      if (error === null) continue;
+      this.events.push({ type: 'streamError', streamId: stream.id, error });
+      this.closeStream(stream);
+    }
+  }
+
   private rememberClosed(id: number, how: ClosedHow): void {
+
     this.closed.set(id, how);
     if (this.closed.size > CLOSED_MEMORY) {
       // Forget the oldest; late frames on them are then dropped as if reset.
@@ -930,11 +934,10 @@ export class ClientSession {
   /** A stream error: RST_STREAM to the peer, a streamError event for the owner (§5.4.2). */
   private streamError(streamId: number, error: HyperwireError): void {
     const stream = this.streams.get(streamId);
-    this.emit(encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode: error.errorCode ?? ErrorCode.PROTOCOL_ERROR }));
+    this.emit(rstStreamFrame(streamId, error.errorCode ?? ErrorCode.PROTOCOL_ERROR));
     if (stream === undefined) return;
-    stream.resetByUs = true;
     this.events.push({ type: 'streamError', streamId, error });
-    this.closeStream(stream);
+    this.closeStream(stream, 'reset-by-us');
   }
 
   /** A connection error: GOAWAY with its code, and every stream fails (§5.4.1). */
@@ -945,10 +948,7 @@ export class ClientSession {
       this.emit(goawayFrame(this.lastPeerStreamId, error.errorCode ?? ErrorCode.PROTOCOL_ERROR, error.message.slice(0, 256)));
     }
     this.dead = error;
-    for (const stream of [...this.streams.values()]) {
-      this.events.push({ type: 'streamError', streamId: stream.id, error });
-      this.closeStream(stream);
-    }
+    this.failStreams(() => error);
     this.events.push({ type: 'connectionError', error });
   }
 
@@ -984,6 +984,7 @@ export class ClientSession {
   }
 
   private flushAll(): void {
+    if (this.blocked.size === 0) return;
     for (const id of [...this.blocked]) {
       const stream = this.streams.get(id);
       if (stream === undefined) this.blocked.delete(id);
@@ -994,7 +995,7 @@ export class ClientSession {
 
   /** Sends what the windows allow of a stream's queue, split by the peer's MAX_FRAME_SIZE. */
   private flushStream(stream: Stream): void {
-    if (stream.state === 'closed' || stream.state === 'half-closed-local') return;
+    if (stream.state === 'half-closed-local') return;
     while (stream.outQueue.length > 0) {
       const allowed = Math.min(stream.sendWindow, this.connSendWindow, this.peerMaxFrameSize);
       if (allowed <= 0) {
@@ -1041,7 +1042,19 @@ function goawayFrame(lastStreamId: number, errorCode: number, debug: string): Bu
 }
 
 function protocolError(message: string): ProtocolError {
-  return new ProtocolError('HW_ERR_PROTOCOL', message, { errorCode: ErrorCode.PROTOCOL_ERROR });
+  return connectionProtocolError('HW_ERR_PROTOCOL', message);
+}
+
+/** FLOW_CONTROL_ERROR (§6.9.1): the connection's, or with `streamId` one stream's. */
+function flowControlError(message: string, streamId?: number): ProtocolError {
+  return new ProtocolError('HW_ERR_FLOW_CONTROL', message, {
+    errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+    ...(streamId === undefined ? {} : { scope: 'stream' as const, streamId }),
+  });
+}
+
+function rstStreamFrame(streamId: number, errorCode: number): Buffer {
+  return encodeFrame({ type: FrameType.RST_STREAM, flags: 0, streamId, errorCode });
 }
 
 function asConnectionError(err: unknown): HyperwireError {
