@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HTTP11Error } from '../../lib/common/errors.js';
 import { openTunnel } from '../../lib/http1/tunnel.js';
 import { HTTP11Connection } from '../../lib/http1/connection.js';
+import { eventually } from '../interop/verify.js';
 
 interface Script {
   port: number;
@@ -189,12 +190,6 @@ describe('close() while connecting', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return { port: (server.address() as net.AddressInfo).port, open: () => sockets.size };
-  }
-
-  async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    return condition();
   }
 
   it('HTTPConnection: close() during a stalled TLS handshake returns and leaves no socket; later requests are refused', async () => {

@@ -55,6 +55,12 @@ function expectGoaway(peer: Peer, code: number, lastStreamId = 0): void {
   expect(peer.client.canOpenStream()).toBe(false);
 }
 
+/** A stream error must have been reported for `streamId` with this code, and exactly one RST_STREAM with it queued. */
+function expectReset(peer: Peer, events: readonly SessionEvent[], streamId: number, code: number): void {
+  expect(streamErrorOf(events, streamId).errorCode).toBe(code);
+  expect(peer.readDescribed()).toEqual([`RST_STREAM ${streamId} ${errorCodeName(code)}`]);
+}
+
 /** Opens a stream and answers it with a 200 and a body: proves the connection still works. */
 function roundTrip(peer: Peer, body = 'ok'): number {
   const id = peer.open('/again');
@@ -483,8 +489,7 @@ describe('streams and responses', () => {
     peer.handshake();
     const id = peer.open();
     const events = peer.receive(peer.response(id, status, [], { endStream }));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('reports trailers, which end the stream', () => {
@@ -510,8 +515,7 @@ describe('streams and responses', () => {
     const id = peer.open();
     peer.receive(peer.response(id, 200));
     const events = peer.receive(peer.headers(id, fields, { endStream }));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
     roundTrip(peer);
   });
 
@@ -547,8 +551,7 @@ describe('streams and responses', () => {
     const id = peer.open('/up', { method: 'POST', endStream: false });
     peer.receive(peer.response(id, 200, [], { endStream: true }));
     const events = peer.receive(data(id, 'late'));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.STREAM_CLOSED);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 STREAM_CLOSED']);
+    expectReset(peer, events, id, ErrorCode.STREAM_CLOSED);
     roundTrip(peer);
   });
 
@@ -558,8 +561,7 @@ describe('streams and responses', () => {
     const id = peer.open('/up', { method: 'POST', endStream: false });
     peer.receive(peer.response(id, 200, [], { endStream: true }));
     const events = peer.receive(peer.headers(id, [['x', 'y']], { endStream: true }));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.STREAM_CLOSED);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 STREAM_CLOSED']);
+    expectReset(peer, events, id, ErrorCode.STREAM_CLOSED);
   });
 
   it('treats DATA on a stream closed by both END_STREAMs as a connection error STREAM_CLOSED', () => {
@@ -603,8 +605,7 @@ describe('streams and responses', () => {
     peer.handshake();
     const id = peer.open();
     const events = peer.receive(data(id, 'early'));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
   });
 });
 
@@ -649,8 +650,7 @@ describe('content-length (§8.1.1)', () => {
     peer.handshake();
     const id = peer.open();
     const events = peer.receive(peer.response(id, 200, [['content-length', '4']], { endStream: true }));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('accepts content-length 0 with END_STREAM on HEADERS', () => {
@@ -669,8 +669,7 @@ describe('content-length (§8.1.1)', () => {
 
   it.each([['abc'], ['-1'], ['1.5'], ['']])('resets the stream for content-length %j', (value) => {
     const [peer, id, events] = withLength(value);
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('accepts repeated equal values and rejects conflicting ones (RFC 9110 §8.6)', () => {
@@ -678,8 +677,7 @@ describe('content-length (§8.1.1)', () => {
     expect(kinds(sameEvents)).toEqual(['response 1']);
     expect(kinds(same.receive(data(sameId, 'abcd', { endStream: true })))).toEqual(['data 1', 'streamEnd 1', 'capacity']);
     const [conflict, id, events] = withLength(['4', '5']);
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(conflict.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(conflict, events, id, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('ignores content-length on a HEAD response', () => {
@@ -1181,8 +1179,7 @@ describe('WINDOW_UPDATE (§6.9)', () => {
     const id2 = second.open();
     second.receive(second.response(id2, 200));
     const events = second.receive(data(id2, 50, { padding: 50 }));
-    expect(streamErrorOf(events, id2).errorCode).toBe(ErrorCode.FLOW_CONTROL_ERROR);
-    expect(second.readDescribed()).toEqual(['RST_STREAM 1 FLOW_CONTROL_ERROR']);
+    expectReset(second, events, id2, ErrorCode.FLOW_CONTROL_ERROR);
   });
 
   it('resets a stream that receives DATA beyond its window, and the connection carries on', () => {
@@ -1442,8 +1439,7 @@ describe('frames to ignore', () => {
     peer.handshake();
     const id = peer.open();
     const events = peer.receive(priority(id, id));
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 PROTOCOL_ERROR']);
+    expectReset(peer, events, id, ErrorCode.PROTOCOL_ERROR);
     roundTrip(peer);
   });
 
@@ -1852,8 +1848,7 @@ describe('errors are HyperwireErrors with a code', () => {
     // PRIORITY of 4 octets instead of 5: a stream FRAME_SIZE_ERROR (§6.3).
     const bad = Buffer.from('000004' + '02' + '00' + '00000001' + '00000000', 'hex');
     const events = peer.receive(bad);
-    expect(streamErrorOf(events, id).errorCode).toBe(ErrorCode.FRAME_SIZE_ERROR);
-    expect(peer.readDescribed()).toEqual(['RST_STREAM 1 FRAME_SIZE_ERROR']);
+    expectReset(peer, events, id, ErrorCode.FRAME_SIZE_ERROR);
     roundTrip(peer);
   });
 

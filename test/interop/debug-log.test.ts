@@ -2,33 +2,27 @@
  * NODE_DEBUG=hyperwire: frames in and out, and stream events, on stderr.
  */
 
-import { readFileSync } from 'node:fs';
-import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startNodeHttp2, type NodeHttp2Handle } from '../helpers/servers.js';
 
-const cert = readFileSync(new URL('../helpers/certs/cert.pem', import.meta.url));
-const key = readFileSync(new URL('../helpers/certs/key.pem', import.meta.url));
-let server: http2.Http2SecureServer;
+let server: NodeHttp2Handle;
 
 beforeAll(async () => {
-  server = http2.createSecureServer({ key, cert });
-  server.on('stream', (stream) => {
+  server = await startNodeHttp2((stream) => {
     stream.respond({ ':status': 200 });
     stream.end('logged');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server?.stop();
 });
 
 it('logs frames both ways and the response when NODE_DEBUG names hyperwire', async () => {
   // NODE_DEBUG is read when a process starts: run the client in a child.
   const { execFile } = await import('node:child_process');
   const script = new URL('../helpers/debug-client.ts', import.meta.url).pathname;
-  const port = String((server.address() as AddressInfo).port);
+  const port = String(server.port);
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', script, port], { env: { ...process.env, NODE_DEBUG: 'hyperwire' }, timeout: 20_000 }, (err, out, errOut) =>
       err ? reject(err) : resolve({ stdout: out, stderr: errOut }),

@@ -7,14 +7,13 @@
  * own http and https servers.
  */
 
-import { createHash } from 'node:crypto';
 import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP11Connection, HTTP20Connection, HTTPConnection, HyperwireError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
+import { HTTP11Connection, HTTP20Connection, HTTPConnection, HyperwireError, TimeoutError, TLSError, type HTTPConnectionOptions } from '../../lib/index.js';
 import {
   CERT_FILE,
   have,
@@ -31,7 +30,7 @@ import {
   type ServedFile,
   type ServerHandle,
 } from '../helpers/servers.js';
-import { CA, closeWithin, eventually, facadeConnections, hashBody, tcpSockets } from './verify.js';
+import { CA, closeWithin, collectPushes, eventually, expectBody, facadeConnections, hashBody, sha256, tcpSockets, within } from './verify.js';
 
 /** A 3 MiB file: several reads' worth of body on either protocol. */
 const MEDIUM_SIZE = 3 * 1024 * 1024;
@@ -55,22 +54,6 @@ async function worldReadableDocRoot(): Promise<Docs> {
   const mediumSha = await writePatternFile(path.join(dir, 'medium.bin'), MEDIUM_SIZE, 'medium.bin');
   for (const name of await readdir(dir)) await chmod(path.join(dir, name), 0o644);
   return { ...docs, medium: { path: '/medium.bin', size: MEDIUM_SIZE, sha256: mediumSha } };
-}
-
-async function expectBody(response: HTTPResponse, file: ServedFile): Promise<void> {
-  expect(response.status).toBe(200);
-  expect(await hashBody(response)).toMatchObject({ length: file.size, sha256: file.sha256 });
-}
-
-/** `promise`, or a failure naming `what` if it has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]);
 }
 
 /** Connections made by a test, closed (bounded) after it. */
@@ -157,9 +140,7 @@ describe.skipIf(!have('nginx'))('HTTPConnection with nginx', () => {
     await expect(c.getResponse(1)).rejects.toThrow(/HTTP\/1\.1/);
     // The response is still there for the right call.
     expect((await (await c.getResponse()).read()).toString('utf8')).toBe(d.small.body);
-    const pushes: unknown[] = [];
-    for await (const p of c.getPushes({ captureAll: true })) pushes.push(p);
-    expect(pushes).toEqual([]);
+    expect(await collectPushes(c, { captureAll: true })).toEqual([]);
     await expect(c.ping()).rejects.toThrow(/HTTP\/2/);
   });
 
@@ -525,9 +506,7 @@ describe("HTTPConnection with Node's http and https servers", () => {
     const c = conn(httpsAuthority, { enablePush: true });
     await c.request('GET', '/push?');
     const r = await c.getResponse();
-    const pushes: unknown[] = [];
-    for await (const p of c.getPushes({ captureAll: true })) pushes.push(p);
-    for await (const p of c.getPushes()) pushes.push(p);
+    const pushes = [...(await collectPushes(c, { captureAll: true })), ...(await collectPushes(c))];
     expect(pushes).toEqual([]);
     expect((await r.read()).toString()).toBe('GET /push?');
     await expect(c.ping()).rejects.toThrow(/HTTP\/2/);
@@ -583,7 +562,7 @@ describe("HTTPConnection with Node's http and https servers", () => {
     // behind a body paused by backpressure: it never settled.
     expect(await within(c.request('GET', '/after-big'), 5_000, 'request()')).toBeNull();
     const big = await c.getResponse();
-    expect(await hashBody(big)).toMatchObject({ length: BIG.length, sha256: createHash('sha256').update(BIG).digest('hex') });
+    expect(await hashBody(big)).toMatchObject({ length: BIG.length, sha256: sha256(BIG) });
     expect((await (await c.getResponse()).read()).toString()).toBe('GET /after-big');
   });
 

@@ -3,30 +3,19 @@
  */
 
 import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HTTP20Connection } from '../../lib/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { have, makeDocRoot, makeTempDir, startH2o, type DocRoot, type ServerHandle } from '../helpers/servers.js';
-import { closeWithin, connect, expectFile, hashBody, sha256 } from './verify.js';
+import { expectFile, h2Connections, hashBody, sha256 } from './verify.js';
 
 describe.skipIf(!have('h2o'))('h2o interop', () => {
   let docs: DocRoot;
   let server: ServerHandle;
-  const open: HTTP20Connection[] = [];
-
-  function conn(): HTTP20Connection {
-    const c = connect(server);
-    open.push(c);
-    return c;
-  }
+  const conn = h2Connections();
 
   beforeAll(async () => {
     docs = await makeDocRoot(await makeTempDir('docroot'));
     server = await startH2o({ docRoot: docs.dir });
   }, 60_000);
-
-  afterEach(async () => {
-    for (const c of open.splice(0)) await closeWithin(c, 5_000);
-  });
 
   afterAll(async () => {
     await server?.stop();
@@ -34,7 +23,7 @@ describe.skipIf(!have('h2o'))('h2o interop', () => {
   });
 
   it('GET a small file: exact body and headers', async () => {
-    const c = conn();
+    const c = conn(server);
     const r = await c.getResponse(await c.request('GET', docs.small.path));
     expect(r.status).toBe(200);
     expect(r.headers.get('server')[0]).toMatch(/^h2o/);
@@ -43,12 +32,12 @@ describe.skipIf(!have('h2o'))('h2o interop', () => {
   });
 
   it('GET the 64 MiB file: length and SHA-256', async () => {
-    const c = conn();
+    const c = conn(server);
     await expectFile(c, docs.large);
   }, 60_000);
 
   it('small and large files in flight together, read in reverse order', async () => {
-    const c = conn();
+    const c = conn(server);
     const large = await c.request('GET', docs.large.path);
     const small = await c.request('GET', docs.small.path);
     const style = await c.request('GET', docs.style.path);

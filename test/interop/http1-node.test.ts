@@ -11,7 +11,6 @@
  * by a connection timeout, by {@link within} or by the test timeout.
  */
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
@@ -32,6 +31,7 @@ import {
   TLSError,
 } from '../../lib/index.js';
 import { CERT_FILE, KEY_FILE, pattern, patternBytes, patternSha256 } from '../helpers/servers.js';
+import { sha256, within } from './verify.js';
 
 const cert = readFileSync(CERT_FILE);
 const key = readFileSync(KEY_FILE);
@@ -64,16 +64,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** `promise`, or a failure naming `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Waits until `predicate()` holds, checking every 10 ms, for at most `ms`. */
 async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -90,10 +80,6 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection, but the promise resolved');
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 // --- the client ------------------------------------------------------------------

@@ -6,10 +6,10 @@
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HTTP20Connection } from '../../lib/index.js';
 import { have, makeTempDir, patternBytes, startNghttpd, startNodeHttp2, type NodeHttp2Handle, type ServerHandle } from '../helpers/servers.js';
-import { closeWithin, connect, sha256 } from './verify.js';
+import { closeWithin, h2Connections, sha256 } from './verify.js';
 import { rng } from '../frame/helpers.js';
 
 const COUNT = 1_000;
@@ -27,11 +27,9 @@ function bodyOf(i: number): Buffer {
   return patternBytes(sizeOf(i), `item-${i}`);
 }
 
-/** A seeded PRNG (mulberry32), so that a failing order can be replayed. */
-const prng = rng;
-
+/** Shuffles with a seeded PRNG (mulberry32, {@link rng}), so that a failing order can be replayed. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = prng(seed);
+  const random = rng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -92,7 +90,7 @@ async function settled(c: HTTP20Connection): Promise<void> {
 
 describe('1,000 multiplexed requests against node:http2', () => {
   let server: NodeHttp2Handle;
-  const open: HTTP20Connection[] = [];
+  const conn = h2Connections();
 
   beforeAll(async () => {
     server = await startNodeHttp2(
@@ -113,26 +111,20 @@ describe('1,000 multiplexed requests against node:http2', () => {
     );
   });
 
-  afterEach(async () => {
-    for (const c of open.splice(0)) await closeWithin(c, 5_000);
-  });
-
   afterAll(async () => {
     await server?.stop();
   });
 
   it('on a fresh connection: 1,000 requests at once stay within the server\'s MAX_CONCURRENT_STREAMS (none refused), random order, every body checked', async () => {
     // The requests are issued before the server's SETTINGS have been read.
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     const ids = await sendAll(c, (i) => `/item/${i}`);
     await checkInRandomOrder(c, ids, 0x5eed_0001, true);
     expect(await closeWithin(c, 10_000)).toBe('graceful');
   }, 60_000);
 
   it('once the server\'s SETTINGS are in: 1,000 requests, responses fetched in random order, every body checked', async () => {
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     await settled(c);
     const ids = await sendAll(c, (i) => `/item/${i}`);
     await checkInRandomOrder(c, ids, 0x5eed_0002, true);
@@ -140,8 +132,7 @@ describe('1,000 multiplexed requests against node:http2', () => {
   }, 60_000);
 
   it('responses read concurrently, all at once, in random order of asking', async () => {
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     await settled(c);
     const ids = await sendAll(c, (i) => `/item/${i}`);
     const order = shuffled(
@@ -164,8 +155,7 @@ describe('1,000 multiplexed requests against node:http2', () => {
   }, 60_000);
 
   it('getResponse() without an ID hands out the oldest outstanding response each time', async () => {
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     await settled(c);
     const ids = await sendAll(c, (i) => `/item/${i}`);
     // Take a random tenth by ID first; the rest must then come oldest first.
@@ -184,7 +174,7 @@ describe('1,000 multiplexed requests against node:http2', () => {
 describe.skipIf(!have('nghttpd'))('1,000 multiplexed requests against nghttpd', () => {
   let docRoot: string;
   let server: ServerHandle;
-  const open: HTTP20Connection[] = [];
+  const conn = h2Connections();
 
   beforeAll(async () => {
     docRoot = await makeTempDir('docroot');
@@ -194,26 +184,20 @@ describe.skipIf(!have('nghttpd'))('1,000 multiplexed requests against nghttpd', 
     server = await startNghttpd({ docRoot });
   }, 60_000);
 
-  afterEach(async () => {
-    for (const c of open.splice(0)) await closeWithin(c, 5_000);
-  });
-
   afterAll(async () => {
     await server?.stop();
     if (docRoot !== undefined) await rm(docRoot, { recursive: true, force: true });
   });
 
   it('on a fresh connection: 1,000 requests at once stay within the server\'s MAX_CONCURRENT_STREAMS (none refused), random order, every body checked', async () => {
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     const ids = await sendAll(c, (i) => `/item/${i}.bin`);
     await checkInRandomOrder(c, ids, 0x5eed_0005, false);
     expect(await closeWithin(c, 10_000)).toBe('graceful');
   }, 60_000);
 
   it('once the server\'s SETTINGS are in: 1,000 requests, responses fetched in random order, every body checked', async () => {
-    const c = connect(server);
-    open.push(c);
+    const c = conn(server);
     await settled(c);
     const ids = await sendAll(c, (i) => `/item/${i}.bin`);
     await checkInRandomOrder(c, ids, 0x5eed_0006, false);

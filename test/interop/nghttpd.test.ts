@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HTTP20Connection, HTTP20Push } from '../../lib/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HTTP20Push } from '../../lib/index.js';
 import { have, makeDocRoot, makeTempDir, pattern, patternSha256, startNghttpd, type DocRoot, type ServerHandle } from '../helpers/servers.js';
-import { closeWithin, connect, expectFile, hashBody, sha256 } from './verify.js';
+import { closeWithin, collectPushes, expectBody, expectFile, h2Connections, readPushes, sha256 } from './verify.js';
 
 const UPLOAD_SIZE = 16 * 1024 * 1024;
 
@@ -19,13 +19,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
   let h2: ServerHandle;
   let h2c: ServerHandle;
   const cancelPage = '/cancel.html';
-  const open: HTTP20Connection[] = [];
-
-  function conn(server: ServerHandle, options: Parameters<typeof connect>[1] = {}): HTTP20Connection {
-    const c = connect(server, options);
-    open.push(c);
-    return c;
-  }
+  const conn = h2Connections();
 
   beforeAll(async () => {
     docs = await makeDocRoot(await makeTempDir('docroot'));
@@ -37,10 +31,6 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
     });
     h2c = await startNghttpd({ docRoot: docs.dir, tls: false });
   }, 60_000);
-
-  afterEach(async () => {
-    for (const c of open.splice(0)) await closeWithin(c, 5_000);
-  });
 
   afterAll(async () => {
     await h2?.stop();
@@ -96,10 +86,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
     const body = Readable.from(pattern(UPLOAD_SIZE, 'upload-readable', 64 * 1024), { objectMode: false });
     const id = await c.request('POST', '/echo', { headers: { 'content-type': 'application/octet-stream' }, body });
     const r = await c.getResponse(id);
-    expect(r.status).toBe(200);
-    const got = await hashBody(r);
-    expect(got.length).toBe(UPLOAD_SIZE);
-    expect(got.sha256).toBe(await patternSha256(UPLOAD_SIZE, 'upload-readable'));
+    await expectBody(r, { size: UPLOAD_SIZE, sha256: await patternSha256(UPLOAD_SIZE, 'upload-readable') });
   }, 60_000);
 
   it('POST a 16 MiB body from an async generator of odd-sized chunks: echoed intact', async () => {
@@ -119,10 +106,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
     }
     const id = await c.request('POST', '/echo', { body: body() });
     const r = await c.getResponse(id);
-    expect(r.status).toBe(200);
-    const got = await hashBody(r);
-    expect(got.length).toBe(UPLOAD_SIZE);
-    expect(got.sha256).toBe(await patternSha256(UPLOAD_SIZE, 'upload-generator'));
+    await expectBody(r, { size: UPLOAD_SIZE, sha256: await patternSha256(UPLOAD_SIZE, 'upload-generator') });
   }, 60_000);
 
   it('POST a small in-memory body: echoed byte for byte', async () => {
@@ -145,25 +129,15 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       }
     }
 
-    async function readPushes(pushes: HTTP20Push[]): Promise<void> {
-      for (const p of pushes) {
-        const r = await p.getResponse();
-        expect(r.status).toBe(200);
-        const file = p.path === docs.style.path ? docs.style : docs.script;
-        expect((await r.read()).toString('utf8')).toBe(file.body);
-      }
-    }
-
     it('getPushes() after the response headers, before the body is read', async () => {
       const c = conn(h2, { enablePush: true });
       const id = await c.request('GET', docs.index.path);
       const r = await c.getResponse(id);
       expect(r.status).toBe(200);
       // nghttpd sends PUSH_PROMISE before the response HEADERS (RFC 9113 §8.4).
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes({ streamId: id })) pushes.push(p);
+      const pushes = await collectPushes(c, { streamId: id });
       checkPushes(pushes, id);
-      await readPushes(pushes);
+      await readPushes(pushes, docs);
       expect((await r.read()).toString('utf8')).toBe(docs.index.body);
     });
 
@@ -172,23 +146,19 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       const id = await c.request('GET', docs.index.path);
       const r = await c.getResponse(id);
       expect((await r.read()).toString('utf8')).toBe(docs.index.body);
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes()) pushes.push(p);
+      const pushes = await collectPushes(c);
       checkPushes(pushes, id);
-      await readPushes(pushes);
+      await readPushes(pushes, docs);
       // Each push is handed out once.
-      const again: HTTP20Push[] = [];
-      for await (const p of c.getPushes()) again.push(p);
-      expect(again).toEqual([]);
+      expect(await collectPushes(c)).toEqual([]);
     });
 
     it('getPushes({ streamId, captureAll: true }) straight after request(): waits for the promises', async () => {
       const c = conn(h2, { enablePush: true });
       const id = await c.request('GET', docs.index.path);
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes({ streamId: id, captureAll: true })) pushes.push(p);
+      const pushes = await collectPushes(c, { streamId: id, captureAll: true });
       checkPushes(pushes, id);
-      await readPushes(pushes);
+      await readPushes(pushes, docs);
       const r = await c.getResponse(id);
       expect((await r.read()).toString('utf8')).toBe(docs.index.body);
     });
@@ -197,8 +167,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       const c = conn(h2, { enablePush: true });
       const a = await c.request('GET', docs.index.path);
       const b = await c.request('GET', docs.index.path);
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes({ captureAll: true })) pushes.push(p);
+      const pushes = await collectPushes(c, { captureAll: true });
       checkPushes(
         pushes.filter((p) => p.parentStreamId === a),
         a,
@@ -209,7 +178,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       );
       expect(pushes).toHaveLength(4);
       expect(new Set(pushes.map((p) => p.promisedStreamId)).size).toBe(4);
-      await readPushes(pushes);
+      await readPushes(pushes, docs);
       for (const id of [b, a]) expect((await (await c.getResponse(id)).read()).toString('utf8')).toBe(docs.index.body);
     });
 
@@ -217,8 +186,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       const c = conn(h2, { enablePush: true });
       const id = await c.request('GET', cancelPage);
       const r = await c.getResponse(id);
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes({ streamId: id })) pushes.push(p);
+      const pushes = await collectPushes(c, { streamId: id });
       expect(pushes.map((p) => p.path)).toEqual([docs.large.path]);
       const push = pushes[0]!;
       push.cancel();
@@ -242,9 +210,7 @@ describe.skipIf(!have('nghttpd'))('nghttpd interop', () => {
       const id = await c.request('GET', docs.index.path);
       const r = await c.getResponse(id);
       expect((await r.read()).toString('utf8')).toBe(docs.index.body);
-      const pushes: HTTP20Push[] = [];
-      for await (const p of c.getPushes({ captureAll: true })) pushes.push(p);
-      expect(pushes).toEqual([]);
+      expect(await collectPushes(c, { captureAll: true })).toEqual([]);
     });
   });
 

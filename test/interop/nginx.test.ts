@@ -4,30 +4,19 @@
  */
 
 import { rm } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HTTP20Connection, HTTP20Push } from '../../lib/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { have, makeDocRoot, makeTempDir, startNginx, type DocRoot, type ServerHandle } from '../helpers/servers.js';
-import { closeWithin, connect, expectFile, sha256 } from './verify.js';
+import { collectPushes, expectFile, h2Connections, readPushes, sha256 } from './verify.js';
 
 describe.skipIf(!have('nginx'))('nginx interop', () => {
   let docs: DocRoot;
   let server: ServerHandle;
-  const open: HTTP20Connection[] = [];
-
-  function conn(options: Parameters<typeof connect>[1] = {}): HTTP20Connection {
-    const c = connect(server, options);
-    open.push(c);
-    return c;
-  }
+  const conn = h2Connections();
 
   beforeAll(async () => {
     docs = await makeDocRoot(await makeTempDir('docroot'));
     server = await startNginx({ docRoot: docs.dir, push: { [docs.index.path]: [docs.style.path, docs.script.path] } });
   }, 60_000);
-
-  afterEach(async () => {
-    for (const c of open.splice(0)) await closeWithin(c, 5_000);
-  });
 
   afterAll(async () => {
     await server?.stop();
@@ -35,7 +24,7 @@ describe.skipIf(!have('nginx'))('nginx interop', () => {
   });
 
   it('GET a small file: exact body and headers', async () => {
-    const c = conn();
+    const c = conn(server);
     const r = await c.getResponse(await c.request('GET', docs.small.path));
     expect(r.status).toBe(200);
     expect(r.headers.get('server')[0]).toMatch(/^nginx/);
@@ -45,12 +34,12 @@ describe.skipIf(!have('nginx'))('nginx interop', () => {
   });
 
   it('GET the 64 MiB file: length and SHA-256', async () => {
-    const c = conn();
+    const c = conn(server);
     await expectFile(c, docs.large);
   }, 60_000);
 
   it('GET the 64 MiB file with read(): one Buffer', async () => {
-    const c = conn();
+    const c = conn(server);
     const r = await c.getResponse(await c.request('GET', docs.large.path));
     const body = await r.read();
     expect(body.length).toBe(docs.large.size);
@@ -58,7 +47,7 @@ describe.skipIf(!have('nginx'))('nginx interop', () => {
   }, 60_000);
 
   it('HEAD: headers only, no body', async () => {
-    const c = conn();
+    const c = conn(server);
     const r = await c.getResponse(await c.request('HEAD', docs.large.path));
     expect(r.status).toBe(200);
     expect(r.headers.get('content-length')).toEqual([String(docs.large.size)]);
@@ -66,32 +55,26 @@ describe.skipIf(!have('nginx'))('nginx interop', () => {
   });
 
   it('http2_push: the pushed responses arrive through getPushes()', async () => {
-    const c = conn({ enablePush: true });
+    const c = conn(server, { enablePush: true });
     const id = await c.request('GET', docs.index.path);
     const r = await c.getResponse(id);
     expect(r.status).toBe(200);
-    const pushes: HTTP20Push[] = [];
-    for await (const p of c.getPushes({ streamId: id, captureAll: true })) pushes.push(p);
+    const pushes = await collectPushes(c, { streamId: id, captureAll: true });
     expect(pushes.map((p) => p.path).sort()).toEqual([docs.script.path, docs.style.path].sort());
     for (const p of pushes) {
       expect(p.parentStreamId).toBe(id);
       expect(p.method).toBe('GET');
       expect(p.scheme).toBe('https');
-      const pr = await p.getResponse();
-      expect(pr.status).toBe(200);
-      const file = p.path === docs.style.path ? docs.style : docs.script;
-      expect((await pr.read()).toString('utf8')).toBe(file.body);
     }
+    await readPushes(pushes, docs);
     expect((await r.read()).toString('utf8')).toBe(docs.index.body);
   });
 
   it('http2_push with push disabled: nginx sends no promises', async () => {
-    const c = conn();
+    const c = conn(server);
     const id = await c.request('GET', docs.index.path);
     const r = await c.getResponse(id);
     expect((await r.read()).toString('utf8')).toBe(docs.index.body);
-    const pushes: HTTP20Push[] = [];
-    for await (const p of c.getPushes({ captureAll: true })) pushes.push(p);
-    expect(pushes).toEqual([]);
+    expect(await collectPushes(c, { captureAll: true })).toEqual([]);
   });
 });

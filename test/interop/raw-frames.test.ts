@@ -4,7 +4,7 @@
  * on the right call, the right frame to the peer, and no hang.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConnectionError,
   encodeFrame,
@@ -57,6 +57,9 @@ async function rejection(p: Promise<unknown>): Promise<HyperwireError> {
   return err as HyperwireError;
 }
 
+/** vi.waitFor() bounds for a frame to reach the peer: up to 2 s (its view lags the client's by a hop). */
+const PEER_LAG = { timeout: 2_000, interval: 20 };
+
 describe('scripted server', () => {
   it('DATA beyond the stream window: RST_STREAM FLOW_CONTROL_ERROR, the stream fails, the connection goes on', async () => {
     let rst: Frame | undefined;
@@ -76,11 +79,10 @@ describe('scripted server', () => {
     const r = await conn.getResponse(await conn.request('GET', '/'));
     // Read nothing until the overrun: reading gives window back, and the
     // script ignores WINDOW_UPDATE.
-    await vi_waitFor(() => rst !== undefined);
+    await vi.waitFor(() => expect(rst).toMatchObject({ type: FrameType.RST_STREAM, streamId: 1, errorCode: ErrorCode.FLOW_CONTROL_ERROR }), PEER_LAG);
     const err = await rejection(r.read());
     expect(err.errorCode).toBe(ErrorCode.FLOW_CONTROL_ERROR);
     expect(err.scope).toBe('stream');
-    expect(rst).toMatchObject({ type: FrameType.RST_STREAM, streamId: 1, errorCode: ErrorCode.FLOW_CONTROL_ERROR });
     const ok = await conn.getResponse(await conn.request('GET', '/next'));
     expect(ok.status).toBe(204);
     await conn.close();
@@ -102,8 +104,7 @@ describe('scripted server', () => {
     expect(ea.scope).toBe('connection');
     expect(eb.errorCode).toBe(ErrorCode.COMPRESSION_ERROR);
     await expect(conn.request('GET', '/c')).rejects.toBeInstanceOf(HyperwireError);
-    await vi_waitFor(() => goaway !== undefined);
-    expect(goaway).toMatchObject({ type: FrameType.GOAWAY, errorCode: ErrorCode.COMPRESSION_ERROR });
+    await vi.waitFor(() => expect(goaway).toMatchObject({ type: FrameType.GOAWAY, errorCode: ErrorCode.COMPRESSION_ERROR }), PEER_LAG);
   });
 
   it('PUSH_PROMISE with push disabled: GOAWAY PROTOCOL_ERROR', async () => {
@@ -129,8 +130,7 @@ describe('scripted server', () => {
     });
     const err = await rejection(conn.getResponse(await conn.request('GET', '/')));
     expect(err.errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    await vi_waitFor(() => goaway !== undefined);
-    expect(goaway).toMatchObject({ errorCode: ErrorCode.PROTOCOL_ERROR });
+    await vi.waitFor(() => expect(goaway).toMatchObject({ errorCode: ErrorCode.PROTOCOL_ERROR }), PEER_LAG);
   });
 
   it('a CONTINUATION flood: GOAWAY ENHANCE_YOUR_CALM, quickly', async () => {
@@ -144,8 +144,7 @@ describe('scripted server', () => {
     });
     const err = await rejection(conn.getResponse(await conn.request('GET', '/')));
     expect(err.errorCode).toBe(ErrorCode.ENHANCE_YOUR_CALM);
-    await vi_waitFor(() => goaway !== undefined);
-    expect(goaway).toMatchObject({ errorCode: ErrorCode.ENHANCE_YOUR_CALM });
+    await vi.waitFor(() => expect(goaway).toMatchObject({ errorCode: ErrorCode.ENHANCE_YOUR_CALM }), PEER_LAG);
   });
 
   it('PINGs are answered; a PING flood beyond the bound is ENHANCE_YOUR_CALM', async () => {
@@ -169,7 +168,7 @@ describe('scripted server', () => {
       [true, 'ping0002'],
       [true, 'ping0003'],
     ]);
-    await vi_waitFor(() => goaway !== undefined);
+    await vi.waitFor(() => expect(goaway).toBeDefined(), PEER_LAG);
   });
 
   it('WINDOW_UPDATE of 0: on a stream RST_STREAM PROTOCOL_ERROR, on the connection GOAWAY', async () => {
@@ -186,12 +185,10 @@ describe('scripted server', () => {
     const e1 = await rejection(conn.getResponse(await conn.request('GET', '/1')));
     expect(e1.scope).toBe('stream');
     expect(e1.errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
-    await vi_waitFor(() => rst !== undefined);
-    expect(rst).toMatchObject({ streamId: 1, errorCode: ErrorCode.PROTOCOL_ERROR });
+    await vi.waitFor(() => expect(rst).toMatchObject({ streamId: 1, errorCode: ErrorCode.PROTOCOL_ERROR }), PEER_LAG);
     const e2 = await rejection(conn.getResponse(await conn.request('GET', '/2')));
     expect(e2.scope).toBe('connection');
-    await vi_waitFor(() => goaway !== undefined);
-    expect(goaway).toMatchObject({ errorCode: ErrorCode.PROTOCOL_ERROR });
+    await vi.waitFor(() => expect(goaway).toMatchObject({ errorCode: ErrorCode.PROTOCOL_ERROR }), PEER_LAG);
   });
 
   it('early close mid-body: the read fails with ConnectionError, nothing hangs', async () => {
@@ -249,9 +246,3 @@ describe('scripted server', () => {
     await conn.close();
   });
 });
-
-/** Polls `cond` for up to 2 s (the peer's view lags the client's by a hop). */
-async function vi_waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  expect(cond()).toBe(true);
-}

@@ -4,9 +4,9 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, HTTPConnection, type HTTPConnectionOptions } from '../../lib/index.js';
+import { ErrorCode, HTTP20Connection, type HTTP20ConnectionOptions, type HTTP20Push, HTTPConnection, type HTTPConnectionOptions } from '../../lib/index.js';
 import { afterEach, expect } from 'vitest';
-import { CERT_FILE, type ServedFile, type ServerHandle } from '../helpers/servers.js';
+import { CERT_FILE, type DocRoot, type ServedFile, type ServerHandle } from '../helpers/servers.js';
 
 /** The test CA (the self-signed certificate itself). */
 export const CA = readFileSync(CERT_FILE);
@@ -42,6 +42,35 @@ export async function expectFile(conn: HTTP20Connection, file: ServedFile, check
   expect(got.sha256).toBe(file.sha256);
 }
 
+/** Checks a response: status 200, and the length and SHA-256 of its body read chunk by chunk. */
+export async function expectBody(
+  response: { status: number; readChunked(): AsyncIterable<Buffer> },
+  file: Pick<ServedFile, 'size' | 'sha256'>,
+): Promise<void> {
+  expect(response.status).toBe(200);
+  expect(await hashBody(response)).toMatchObject({ length: file.size, sha256: file.sha256 });
+}
+
+/** Every push `conn.getPushes(options)` yields, in order (Array.fromAsync is beyond ES2022). */
+export async function collectPushes<P>(
+  conn: { getPushes(options?: { streamId?: number; captureAll?: boolean }): AsyncIterable<P> },
+  options: { streamId?: number; captureAll?: boolean } = {},
+): Promise<P[]> {
+  const pushes: P[] = [];
+  for await (const p of conn.getPushes(options)) pushes.push(p);
+  return pushes;
+}
+
+/** Reads each pushed response (of the style sheet or the script): status 200 and the file's exact body. */
+export async function readPushes(pushes: readonly HTTP20Push[], docs: Pick<DocRoot, 'style' | 'script'>): Promise<void> {
+  for (const p of pushes) {
+    const r = await p.getResponse();
+    expect(r.status).toBe(200);
+    const file = p.path === docs.style.path ? docs.style : docs.script;
+    expect((await r.read()).toString('utf8')).toBe(file.body);
+  }
+}
+
 /** The SHA-256 (hex) of some octets. */
 export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -57,6 +86,21 @@ export async function closeWithin(conn: { close(errorCode?: number): Promise<voi
   clearTimeout(timer);
   if (result === 'forced') await conn.close(ErrorCode.CANCEL).catch(() => {});
   return result;
+}
+
+/** `promise`, or a failure naming `what` if it has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** TCP sockets this process has open (client sockets; the servers under test are other processes). */
@@ -85,6 +129,22 @@ export function facadeConnections(): (authority: string, options?: HTTPConnectio
   });
   return (authority, options = {}) => {
     const c = new HTTPConnection(authority, { tls: { ca: CA }, timeout: 20_000, closeTimeout: 5_000, ...options });
+    open.push(c);
+    return c;
+  };
+}
+
+/**
+ * For a test file or describe block: makes HTTP20Connections with
+ * {@link connect} and closes each, bounded by `closeMs`, after its test.
+ */
+export function h2Connections(closeMs = 5_000): (server: Pick<ServerHandle, 'authority'>, options?: HTTP20ConnectionOptions) => HTTP20Connection {
+  const open: HTTP20Connection[] = [];
+  afterEach(async () => {
+    for (const c of open.splice(0)) await closeWithin(c, closeMs);
+  });
+  return (server, options = {}) => {
+    const c = connect(server, options);
     open.push(c);
     return c;
   };
