@@ -21,6 +21,7 @@
 
 import type { HyperwireError } from '../common/errors.js';
 import { asBuffer } from '../common/latin1.js';
+import { integerIn } from '../common/range.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FRAME_HEADER_LENGTH,
@@ -80,9 +81,7 @@ const EMPTY: Buffer = Buffer.alloc(0);
 const DEFAULT_WEIGHT = 16;
 
 function checkMaxFrameSize(n: number): void {
-  if (!Number.isInteger(n) || n < DEFAULT_MAX_FRAME_SIZE || n > MAX_FRAME_SIZE_LIMIT) {
-    throw new RangeError(`maxFrameSize must be an integer in ${DEFAULT_MAX_FRAME_SIZE}..${MAX_FRAME_SIZE_LIMIT}, got ${n}`);
-  }
+  integerIn(n, DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, 'maxFrameSize');
 }
 
 /** A 32-bit unsigned big-endian integer. */

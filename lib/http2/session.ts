@@ -30,6 +30,7 @@ import {
 } from '../frame/constants.js';
 import { encodeDataFrameHeader, encodeFrame } from '../frame/encode.js';
 import { connectionProtocolError } from '../frame/frame-errors.js';
+import { integerIn } from '../common/range.js';
 import { FrameReader } from '../frame/reader.js';
 import type { Frame, SettingsEntry } from '../frame/types.js';
 import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '../hpack/header-codec.js';
@@ -204,15 +205,15 @@ export class ClientSession {
 
   constructor(options: SessionOptions = {}) {
     this.enablePush = options.enablePush ?? false;
-    this.initialWindowSize = checkRange(options.initialWindowSize ?? 4 * 1024 * 1024, 0, MAX_WINDOW_SIZE, 'initialWindowSize');
-    this.connectionWindowSize = checkRange(options.connectionWindowSize ?? 16 * 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW_SIZE, 'connectionWindowSize');
-    this.maxFrameSizeOurs = checkRange(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, 'maxFrameSize');
-    this.maxHeaderListSize = checkRange(options.maxHeaderListSize ?? 65_536, 0, 0xffffffff, 'maxHeaderListSize');
-    this.headerTableSize = checkRange(options.headerTableSize ?? 4096, 0, 0xffffffff, 'headerTableSize');
-    this.maxConcurrentPushes = checkRange(options.maxConcurrentPushes ?? 100, 0, 0xffffffff, 'maxConcurrentPushes');
-    this.maxHeaderBlockSize = checkRange(options.maxHeaderBlockSize ?? 256 * 1024, 1024, 2 ** 30, 'maxHeaderBlockSize');
-    this.maxContinuationFrames = checkRange(options.maxContinuationFrames ?? 128, 1, 1e6, 'maxContinuationFrames');
-    this.maxQueuedControlFrames = checkRange(options.maxQueuedControlFrames ?? 1000, 1, 1e7, 'maxQueuedControlFrames');
+    this.initialWindowSize = integerIn(options.initialWindowSize ?? 4 * 1024 * 1024, 0, MAX_WINDOW_SIZE, 'initialWindowSize');
+    this.connectionWindowSize = integerIn(options.connectionWindowSize ?? 16 * 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW_SIZE, 'connectionWindowSize');
+    this.maxFrameSizeOurs = integerIn(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, 'maxFrameSize');
+    this.maxHeaderListSize = integerIn(options.maxHeaderListSize ?? 65_536, 0, 0xffffffff, 'maxHeaderListSize');
+    this.headerTableSize = integerIn(options.headerTableSize ?? 4096, 0, 0xffffffff, 'headerTableSize');
+    this.maxConcurrentPushes = integerIn(options.maxConcurrentPushes ?? 100, 0, 0xffffffff, 'maxConcurrentPushes');
+    this.maxHeaderBlockSize = integerIn(options.maxHeaderBlockSize ?? 256 * 1024, 1024, 2 ** 30, 'maxHeaderBlockSize');
+    this.maxContinuationFrames = integerIn(options.maxContinuationFrames ?? 128, 1, 1e6, 'maxContinuationFrames');
+    this.maxQueuedControlFrames = integerIn(options.maxQueuedControlFrames ?? 1000, 1, 1e7, 'maxQueuedControlFrames');
     this.windowManager = options.windowManager ?? FlowControlManager;
     this.trace = options.onFrame;
     // DATA straddling socket chunks is delivered in pieces, without copying.
@@ -1079,9 +1080,4 @@ function contentLength(fields: ReadonlyArray<readonly [string, string]>, streamI
     }
   }
   return length;
-}
-
-function checkRange(n: number, min: number, max: number, what: string): number {
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${what} must be an integer in ${min}..${max}, got ${n}`);
-  return n;
 }
