@@ -18,11 +18,11 @@ import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
-import { alpnOf, closeWaitOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
+import { alpnOf, closeWaitOf, dialOptionsOf, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
 import type { HTTP11Response } from './http1/response.js';
-import { openTunnel } from './http1/tunnel.js';
+import { dialOrigin } from './http1/tunnel.js';
 import { HTTP20Connection, type HTTP20ConnectionOptions } from './http2/connection.js';
 import type { HTTP20Push } from './http2/push.js';
 import type { HTTP20Response } from './http2/response.js';
@@ -90,7 +90,6 @@ export class HTTPConnection {
   readonly port: number;
   readonly secure: boolean;
   private readonly options: HTTPConnectionOptions;
-  private readonly connectTimeout: number;
   private h2: HTTP20Connection | null = null;
   private h1: HTTP11Connection | null = null;
   private connecting: Promise<void> | null = null;
@@ -99,8 +98,7 @@ export class HTTPConnection {
   private upgradeTried = false;
   /** The cleartext HTTP/1.1 connection while it connects. */
   private dialingH1: HTTP11Connection | null = null;
-  /** close() was called: nothing new starts. */
-  private closed = false;
+  /** Aborted by close(), after which nothing new starts; aborts a dial in progress. */
   private readonly dialAbort = new AbortController();
   /** An HTTP/1.1 connection given up after a timed-out upgrade, still closing. */
   private discarded: Promise<void> | undefined;
@@ -111,7 +109,6 @@ export class HTTPConnection {
   constructor(authority: string, options: HTTPConnectionOptions = {}) {
     ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
     this.options = options;
-    this.connectTimeout = resolveTimeouts(options.timeout).connect;
     if (options.forceProto !== undefined && options.forceProto !== 'h2' && options.forceProto !== 'http/1.1') {
       throw new TypeError(`forceProto must be 'h2' or 'http/1.1', not ${JSON.stringify(options.forceProto)}`);
     }
@@ -132,7 +129,7 @@ export class HTTPConnection {
 
   /** Connects now and settles the protocol as far as it can be without a request. */
   connect(): Promise<void> {
-    if (this.closed) return Promise.reject(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed'));
+    if (this.dialAbort.signal.aborted) return Promise.reject(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed'));
     if (this.connecting === null) {
       this.connecting = this.dial();
       this.connecting.catch(() => {});
@@ -224,7 +221,6 @@ export class HTTPConnection {
   async close(errorCode?: number): Promise<void> {
     // No new requests, and a dial in progress (a handshake that stalls, say)
     // is abandoned rather than waited for.
-    this.closed = true;
     this.dialAbort.abort();
     void this.dialingH1?.close();
     if (this.connecting !== null) await this.connecting.catch(() => {});
@@ -248,8 +244,10 @@ export class HTTPConnection {
 
   // --- internals ---------------------------------------------------------------
 
-  private dialOptions(host: string, port: number): DialOptions {
-    return { host, port, highWaterMark: this.options.networkBufferSize ?? 65_536, timeout: this.connectTimeout, signal: this.dialAbort.signal };
+  /** A socket to the origin (through a proxy's tunnel if there is one): TLS offering `alpn`, or cleartext without. */
+  private dialOrigin(alpn?: string[]): Promise<net.Socket> {
+    const { proxyHost, proxyPort, proxyHeaders } = this.options;
+    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, this.dialAbort.signal), proxyHost, proxyPort, proxyHeaders, tls: this.options.tls, alpn });
   }
 
   private h2Options(socket: net.Socket | undefined): HTTP20ConnectionOptions {
@@ -271,25 +269,12 @@ export class HTTPConnection {
     });
   }
 
-  /** A tunnel through the proxy to the origin. */
-  private tunnel(): Promise<net.Socket> {
-    return openTunnel({
-      proxyHost: this.options.proxyHost!,
-      proxyPort: this.options.proxyPort ?? 8080,
-      proxyHeaders: this.options.proxyHeaders,
-      authority: hostPort(this.host, this.port),
-      timeout: this.connectTimeout,
-      signal: this.dialAbort.signal,
-    });
-  }
-
   private async dial(): Promise<void> {
     const { forceProto, proxyHost } = this.options;
     const authority = hostPort(this.host, this.port);
     if (this.secure) {
       const alpn = forceProto === undefined ? ['h2', 'http/1.1'] : [forceProto];
-      const over = proxyHost !== undefined ? await this.tunnel() : undefined;
-      const socket = await dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn, over });
+      const socket = await this.dialOrigin(alpn);
       const chosen = alpnOf(socket);
       if (chosen === 'h2') {
         this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
@@ -310,7 +295,7 @@ export class HTTPConnection {
       return;
     }
     if (forceProto === 'h2' || this.options.priorKnowledge === true) {
-      const socket = proxyHost !== undefined ? await this.tunnel() : await dialTCP(this.dialOptions(this.host, this.port));
+      const socket = await this.dialOrigin();
       this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
       await this.h2.connect();
       return;

@@ -3,6 +3,8 @@
  * tokens, and which values may be sent.
  */
 
+import { entriesOf, type HeadersInit } from './headers.js';
+
 // RFC 9110 §5.6.2 token characters, as a lookup table.
 export const TOKEN = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
@@ -34,6 +36,38 @@ export function isValidValue(value: string): boolean {
   return true;
 }
 
+/** @throws TypeError unless `method` is a token (RFC 9110 §9.1). */
+export function checkMethod(method: unknown): void {
+  if (typeof method !== 'string' || !isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
+}
+
+/**
+ * A request target or path: a non-empty string of visible octets, with no
+ * whitespace or controls (RFC 9112 §3.2: a SP would end the request line
+ * early). `what` names it in the message.
+ *
+ * @throws TypeError on a violation.
+ */
+export function checkTarget(target: unknown, what = 'request target'): void {
+  if (typeof target !== 'string' || target.length === 0) throw new TypeError(`The ${what} must be a non-empty string`);
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c > 0xff) throw new TypeError(`Invalid ${what} ${JSON.stringify(target)}`);
+  }
+}
+
+/**
+ * A field to send: name and value strings, the name a token, the value
+ * octets with no CR, LF, NUL or surrounding whitespace.
+ *
+ * @throws TypeError on the first violation.
+ */
+export function checkField(name: unknown, value: unknown): void {
+  if (typeof name !== 'string' || typeof value !== 'string') throw new TypeError('Header names and values must be strings');
+  if (!isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
+  if (!isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
+}
+
 /**
  * The checks every request passes whatever the protocol: the method is a
  * token, the path has no whitespace or controls, names are tokens and
@@ -41,18 +75,63 @@ export function isValidValue(value: string): boolean {
  *
  * @throws TypeError on the first violation.
  */
-export function checkRequestInput(method: unknown, path: unknown, headers: Iterable<readonly [unknown, unknown]> | Record<string, unknown> | undefined): void {
-  if (typeof method !== 'string' || !isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('The path must be a non-empty string');
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f || c > 0xff) throw new TypeError(`Invalid path ${JSON.stringify(path)}`);
-  }
+export function checkRequestInput(method: unknown, path: unknown, headers: HeadersInit | undefined): void {
+  checkMethod(method);
+  checkTarget(path, 'path');
   if (headers === undefined) return;
-  const pairs: Iterable<readonly [unknown, unknown]> =
-    Symbol.iterator in Object(headers) ? (headers as Iterable<readonly [unknown, unknown]>) : Object.entries(headers as Record<string, unknown>).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, x] as const) : v === undefined ? [] : [[n, typeof v === 'number' ? String(v) : v] as const]));
-  for (const [name, value] of pairs) {
-    if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
-    if (typeof value !== 'string' || !isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
+  for (const [name, value] of entriesOf(headers)) checkField(name, value);
+}
+
+/** {@link parseContentLength}: no Content-Length. */
+export const CONTENT_LENGTH_ABSENT = -1;
+/** {@link parseContentLength}: a value that is not a decimal length. */
+export const CONTENT_LENGTH_INVALID = -2;
+/** {@link parseContentLength}: values that disagree. */
+export const CONTENT_LENGTH_CONFLICTING = -3;
+
+/**
+ * Reads Content-Length (RFC 9110 §8.6): `values` is one field line's value
+ * or every line's, in order. Each is digits, or a list of identical ones,
+ * which a recipient may read as one; only SP and HTAB around them are
+ * trimmed (not String#trim, which also strips VT, FF and NBSP: with it
+ * "Content-Length: 5\v" would be read as valid where a strict peer rejects
+ * it, or reads it otherwise).
+ *
+ * `previous` is a length already read from earlier lines (or -1): a value
+ * that disagrees with it conflicts, found in the same order as the values.
+ *
+ * @returns the length; {@link CONTENT_LENGTH_ABSENT} (-1) when there is no
+ *   value and no `previous`; {@link CONTENT_LENGTH_INVALID} (-2) or
+ *   {@link CONTENT_LENGTH_CONFLICTING} (-3) for the first fault found. Any
+ *   result below -1 is an error.
+ */
+export function parseContentLength(values: string | readonly string[], previous = CONTENT_LENGTH_ABSENT): number {
+  let result = previous;
+  if (typeof values === 'string') return lengthOf(values, result);
+  for (const value of values) {
+    result = lengthOf(value, result);
+    if (result < CONTENT_LENGTH_ABSENT) break;
   }
+  return result;
+}
+
+function lengthOf(value: string, previous: number): number {
+  let result = previous;
+  for (const part of value.split(',')) {
+    const v = trimOws(part);
+    if (!/^\d{1,15}$/.test(v)) return CONTENT_LENGTH_INVALID;
+    const n = Number(v);
+    if (result !== CONTENT_LENGTH_ABSENT && n !== result) return CONTENT_LENGTH_CONFLICTING;
+    result = n;
+  }
+  return result;
+}
+
+/** `s` without leading and trailing OWS, which is SP and HTAB only (RFC 9110 §5.6.3). */
+export function trimOws(s: string): string {
+  let start = 0;
+  let stop = s.length;
+  while (start < stop && (s.charCodeAt(start) === 0x20 || s.charCodeAt(start) === 0x09)) start++;
+  while (stop > start && (s.charCodeAt(stop - 1) === 0x20 || s.charCodeAt(stop - 1) === 0x09)) stop--;
+  return s.slice(start, stop);
 }

@@ -62,6 +62,14 @@ export interface DialOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * Dial options for `host:port` from a connection's options: its socket
+ * buffer size (`networkBufferSize`, default 64 KiB) and connect timeout.
+ */
+export function dialOptionsOf(host: string, port: number, options: Pick<EndpointOptions, 'networkBufferSize' | 'timeout'>, signal?: AbortSignal): DialOptions {
+  return { host, port, highWaterMark: options.networkBufferSize ?? 65_536, timeout: resolveTimeouts(options.timeout).connect, signal };
+}
+
 /** Starts a TCP connection (not yet connected). */
 export function openTCP(options: DialOptions): net.Socket {
   return net.connect({ host: options.host, port: options.port, readableHighWaterMark: options.highWaterMark, writableHighWaterMark: options.highWaterMark } as net.NetConnectOpts);

@@ -18,13 +18,13 @@ import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../co
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
-import { ConnectionError, HTTP11Error, type HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
+import { ConnectionError, HTTP11Error, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
-import { alpnOf, authorityOf, dialTCP, dialTLS, type DialOptions, type EndpointOptions, hostPort, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
+import { alpnOf, authorityOf, dialOptionsOf, dialTCP, type EndpointOptions, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
 import { serialiseRequestHead, type RequestHead } from './request.js';
 import { HTTP11Response } from './response.js';
-import { openTunnel } from './tunnel.js';
+import { dialOrigin } from './tunnel.js';
 
 const debug = debuglog('hyperwire');
 
@@ -108,8 +108,13 @@ export class HTTP11Connection {
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
+  /** The value of Host for requests. */
+  readonly authority: string;
   private readonly options: HTTP11ConnectionOptions;
-  private readonly connectTimeout: number;
+  /** Requests go to an HTTP proxy in absolute form (a proxy, and an http target). */
+  private readonly absoluteForm: boolean;
+  /** Proxy fields added to every request in absolute form; else undefined. */
+  private readonly proxyFields: ReadonlyArray<readonly [string, string]> | undefined;
   private readonly readTimeout: number;
   private readonly highWater: number;
   private socket: net.Socket | null = null;
@@ -123,16 +128,14 @@ export class HTTP11Connection {
   private current: Exchange | null = null;
   /** Requests carried by the present socket. */
   private carried = 0;
-  /** The socket may carry no more requests (Connection: close, an abandoned body). */
-  private retiring = false;
-  private closing = false;
+  /** What requests fail with once close() has stopped waiting for what was in flight (it is `closing` from its start). */
   private closed: HyperwireError | null = null;
   /** A 101 handed the socket to another protocol. */
   private switched = false;
   private givenSocket: net.Socket | undefined;
   private readonly idleWaiters = new Set<() => void>();
   private lastSocketError: Error | null = null;
-  /** close() aborts a dial in progress with this. */
+  /** Aborted by close() (a dial in progress stops): nothing new starts. */
   private readonly dialAbort = new AbortController();
   /** The parser is inside execute(): the next request waits until it returns. */
   private executing = false;
@@ -143,28 +146,24 @@ export class HTTP11Connection {
    */
   constructor(authority: string, options: HTTP11ConnectionOptions = {}) {
     ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
+    this.authority = authorityOf(this);
     this.options = options;
-    const t = resolveTimeouts(options.timeout);
-    this.connectTimeout = t.connect;
-    this.readTimeout = t.read;
+    this.absoluteForm = options.proxyHost !== undefined && !this.secure;
+    this.proxyFields = this.absoluteForm && options.proxyHeaders !== undefined ? [...new HTTPHeaderMap(options.proxyHeaders)] : undefined;
+    this.readTimeout = resolveTimeouts(options.timeout).read;
     this.highWater = options.networkBufferSize ?? 65_536;
     this.givenSocket = options.socket;
   }
 
-  /** The value of Host for requests. */
-  get authority(): string {
-    return authorityOf(this);
-  }
-
-  /** Whether requests go to an HTTP proxy in absolute form (a proxy, and an http target). */
-  private get absoluteForm(): boolean {
-    return this.options.proxyHost !== undefined && !this.secure;
+  /** close() was called: nothing new starts. */
+  private get closing(): boolean {
+    return this.dialAbort.signal.aborted;
   }
 
   /** Connects now (requests do this on their own). */
   connect(): Promise<void> {
     if (this.closed !== null) return Promise.reject(this.closed);
-    if (this.socket !== null && !this.socket.destroyed && !this.retiring) return Promise.resolve();
+    if (this.socket !== null && !this.socket.destroyed) return Promise.resolve();
     if (this.connecting === null) {
       this.connecting = this.dial().finally(() => {
         this.connecting = null;
@@ -270,7 +269,6 @@ export class HTTP11Connection {
    */
   async close(): Promise<void> {
     if (this.closing) return;
-    this.closing = true;
     this.dialAbort.abort();
     const error = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed: request not sent');
     for (const ex of this.queue.splice(0)) this.fail(ex, error);
@@ -304,7 +302,7 @@ export class HTTP11Connection {
     if (this.absoluteForm && typeof url === 'string' && url.startsWith('/')) {
       // Through a proxy, an http request names its origin (RFC 9112 §3.2.2).
       target = `http://${this.authority}${url}`;
-      if (this.options.proxyHeaders !== undefined) extraFields = [...(extra ?? []), ...new HTTPHeaderMap(this.options.proxyHeaders)];
+      if (this.proxyFields !== undefined) extraFields = extra === undefined ? this.proxyFields : [...extra, ...this.proxyFields];
     } else if (typeof url === 'string' && !url.startsWith('/') && !(url === '*' && method === 'OPTIONS')) {
       throw new TypeError(`Invalid path ${JSON.stringify(url)}: it must start with /`);
     }
@@ -348,7 +346,7 @@ export class HTTP11Connection {
 
   /** Throws once close() has been called: nothing new starts. */
   private refuseIfClosing(): void {
-    if (this.closed !== null || this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
+    if (this.closing) throw this.closed ?? new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests');
   }
 
   private async submit(ex: Exchange): Promise<void> {
@@ -370,7 +368,7 @@ export class HTTP11Connection {
     while (this.queue.length > 0 && this.queue[0]!.failed !== null) this.queue.shift();
     if (this.current !== null || this.queue.length === 0 || this.switched) return;
     const socket = this.socket;
-    if (socket === null || socket.destroyed || this.retiring || this.parser === null) {
+    if (socket === null || socket.destroyed || this.parser === null) {
       if (this.connecting !== null) return;
       this.connect().then(
         () => this.pump(),
@@ -450,7 +448,7 @@ export class HTTP11Connection {
       ex.bodySent = true;
     } catch (err) {
       // The request cannot be completed on this connection: its framing is lost.
-      const error = err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('HW_') ? (err as HyperwireError) : new ConnectionError('HW_ERR_REQUEST_BODY', `Sending the request body failed: ${(err as Error).message}`, { cause: err });
+      const error = err instanceof HyperwireError ? err : new ConnectionError('HW_ERR_REQUEST_BODY', `Sending the request body failed: ${(err as Error).message}`, { cause: err });
       this.fail(ex, error);
       // Free the wire too: left as `current`, the failed exchange blocked
       // every later request on this connection.
@@ -475,8 +473,8 @@ export class HTTP11Connection {
     const given = this.givenSocket;
     this.givenSocket = undefined;
     const socket = given ?? (await this.openSocket());
-    if (given !== undefined && given.connecting) await waitConnected(given, 'connect', this.dialOptions(this.host, this.port));
-    if (this.closing || this.closed !== null) {
+    if (given !== undefined && given.connecting) await waitConnected(given, 'connect', dialOptionsOf(this.host, this.port, this.options, this.dialAbort.signal));
+    if (this.closing) {
       // close() was called while connecting: without this the request that
       // started the connect went out after close(), on a socket nobody closed.
       socket.destroy();
@@ -493,21 +491,12 @@ export class HTTP11Connection {
     debug('connected to %s:%d (http/1.1%s)', this.host, this.port, this.secure ? ' over TLS' : '');
   }
 
-  private dialOptions(host: string, port: number): DialOptions {
-    return { host, port, highWaterMark: this.highWater, timeout: this.connectTimeout, signal: this.dialAbort.signal };
-  }
-
   /** A new socket: direct, to an HTTP proxy, or TLS through a proxy's tunnel. */
-  private async openSocket(): Promise<net.Socket> {
-    const { proxyHost } = this.options;
-    const proxyPort = this.options.proxyPort ?? 8080;
-    if (proxyHost !== undefined && this.secure) {
-      const over = await openTunnel({ proxyHost, proxyPort, proxyHeaders: this.options.proxyHeaders, authority: hostPort(this.host, this.port), timeout: this.connectTimeout, signal: this.dialAbort.signal });
-      return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'], over });
-    }
-    if (proxyHost !== undefined) return dialTCP(this.dialOptions(proxyHost, proxyPort));
-    if (!this.secure) return dialTCP(this.dialOptions(this.host, this.port));
-    return dialTLS({ ...this.dialOptions(this.host, this.port), tls: this.options.tls, alpn: ['http/1.1'] });
+  private openSocket(): Promise<net.Socket> {
+    const { proxyHost, proxyPort, proxyHeaders } = this.options;
+    const signal = this.dialAbort.signal;
+    if (this.absoluteForm) return dialTCP(dialOptionsOf(proxyHost!, proxyPort ?? 8080, this.options, signal));
+    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, signal), proxyHost, proxyPort, proxyHeaders, tls: this.options.tls, alpn: this.secure ? ['http/1.1'] : undefined });
   }
 
   /** Takes a connected socket into use. */
@@ -517,7 +506,6 @@ export class HTTP11Connection {
     this.socket = socket;
     this.parser = parser;
     this.carried = 0;
-    this.retiring = false;
     this.lastSocketError = null;
     const onData = (chunk: Buffer): void => {
       if (this.parser !== parser) return;
@@ -588,7 +576,7 @@ export class HTTP11Connection {
         if (!ex.bodySent) this.retire(socket, true);
         // RFC 9112 §9.6: after a request with Connection: close of its own,
         // nothing more goes on this connection, whatever the server says.
-        else if (!keepAlive || this.retiring || ex.head.close) this.retire(socket, false);
+        else if (!keepAlive || ex.head.close) this.retire(socket, false);
         // Not while the parser is still in this read: octets after this
         // response were sent before the next request existed, so they must
         // not be parsed as its response (they are unsolicited, an error).
@@ -631,7 +619,7 @@ export class HTTP11Connection {
     this.switched = true;
     this.parser = null;
     this.release();
-    const index = ex === null ? -1 : this.outstanding.indexOf(ex);
+    const index = this.outstanding.indexOf(ex);
     if (index >= 0) this.outstanding.splice(index, 1);
     const error = new ConnectionError('HW_ERR_SWITCHED', 'The connection switched protocols');
     for (const q of this.queue.splice(0)) this.fail(q, error);
@@ -686,21 +674,12 @@ export class HTTP11Connection {
     this.parser = null;
     const ex = this.current;
     if (ex === null || ex.done) return;
-    // A close-delimited body ends at an orderly close, but not at a socket
-    // error (a reset): then it was cut short (RFC 9112 §6.3, item 8).
-    if (parser.readsUntilClose && this.lastSocketError !== null) {
-      this.release();
-      this.fail(ex, new HTTP11Error('HW_ERR_H1_INCOMPLETE', `The connection failed in a close-delimited body: ${this.lastSocketError.message}`, { cause: this.lastSocketError }));
-      this.pump();
-      return;
-    }
-    // A close-delimited body ends here; a cut-short response is an error.
+    // A close-delimited body ends here (unless a socket error closed it); a
+    // cut-short response is an error.
     try {
-      parser.finish();
+      parser.finish(this.lastSocketError ?? undefined);
     } catch (err) {
-      this.release();
-      this.fail(ex, err as HyperwireError);
-      this.pump();
+      this.broken(socket, err as HyperwireError);
       return;
     }
     if (ex.done) return;

@@ -12,7 +12,8 @@
  */
 
 import { HTTP11Error } from '../common/errors.js';
-import { TOKEN } from '../common/field-syntax.js';
+import { CONTENT_LENGTH_INVALID, CONTENT_LENGTH_CONFLICTING, parseContentLength, TOKEN, trimOws } from '../common/field-syntax.js';
+import { asLatin1Buffer, type Latin1Buffer, latin1String } from '../common/latin1.js';
 
 /** Receives what the parser reads. */
 export interface ResponseHandler {
@@ -21,7 +22,12 @@ export interface ResponseHandler {
    * `version` is 10 or 11. Names keep the case the server sent.
    */
   onHead(status: number, reason: string, version: number, headers: Array<[string, string]>): void;
-  /** A piece of the body, a view of the input valid until the handler returns; copy it to keep it past the next execute(). */
+  /**
+   * A piece of the body: a view of the input to execute(), not a copy. It
+   * holds the body for as long as that input's memory is left alone: a
+   * caller that reuses its buffer must copy pieces it keeps; socket reads,
+   * which Node never reuses, may be kept as they are.
+   */
   onData(chunk: Buffer): void;
   /** Trailer fields of a chunked body (only when there were some). */
   onTrailers(headers: Array<[string, string]>): void;
@@ -129,14 +135,19 @@ export class ResponseParser {
   }
 
   /**
-   * The connection closed. A close-delimited body ends here; anything else
-   * partial is an error (the response was cut short).
+   * The connection closed. A close-delimited body ends here, unless the
+   * close came from a socket error, `cause` (a reset): then it was cut
+   * short (RFC 9112 §6.3, item 8). Anything else partial is an error too.
    *
    * @throws HTTP11Error when a response was incomplete.
    */
-  finish(): void {
+  finish(cause?: Error): void {
     const state = this.state;
     if (state === State.BODY_CLOSE) {
+      if (cause !== undefined) {
+        this.state = State.DEAD;
+        throw new HTTP11Error('HW_ERR_H1_INCOMPLETE', `The connection failed in a close-delimited body: ${cause.message}`, { cause });
+      }
       this.state = State.IDLE;
       this.handler.onEnd(false);
       return;
@@ -149,7 +160,9 @@ export class ResponseParser {
     throw new HTTP11Error('HW_ERR_H1_INCOMPLETE', `The connection closed ${where}: the response is incomplete`);
   }
 
-  private run(chunk: Buffer): number {
+  private run(input: Buffer): number {
+    // Header strings are cut with latin1String, which needs Node's native slice.
+    const chunk = asLatin1Buffer(input);
     let pos = 0;
     const end = chunk.length;
     while (pos < end) {
@@ -176,13 +189,13 @@ export class ResponseParser {
             this.stash(chunk, pos, end);
             return -1;
           }
-          let line: Buffer;
+          let line: Latin1Buffer;
           let start: number;
           let stop = nl;
           this.count(nl + 1 - pos);
           if (this.partial !== null) {
             this.partial.push(chunk.subarray(pos, nl));
-            line = Buffer.concat(this.partial);
+            line = Buffer.concat(this.partial) as Latin1Buffer;
             this.partial = null;
             start = 0;
             stop = line.length;
@@ -274,7 +287,7 @@ export class ResponseParser {
   }
 
   /** One line of the head. Returns true when the head ended. */
-  private headLine(line: Buffer, start: number, stop: number): boolean {
+  private headLine(line: Latin1Buffer, start: number, stop: number): boolean {
     if (this.status === 0) {
       this.statusLine(line, start, stop);
       return false;
@@ -288,7 +301,7 @@ export class ResponseParser {
   }
 
   /** status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4). */
-  private statusLine(line: Buffer, start: number, stop: number): void {
+  private statusLine(line: Latin1Buffer, start: number, stop: number): void {
     const len = stop - start;
     // "HTTP/1.1 200" is the shortest; the space before an empty reason is
     // optional in practice.
@@ -319,11 +332,11 @@ export class ResponseParser {
     // HTTP/1.0 and 1.1; a later 1.x is read as 1.1 (RFC 9110 §2.5).
     this.version = line[start + 7] === 0x30 ? 10 : 11;
     this.status = status;
-    this.reason = len > 13 ? line.toString('latin1', start + 13, stop) : '';
+    this.reason = len > 13 ? latin1String(line, start + 13, len - 13) : '';
   }
 
   /** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */
-  private fieldLine(line: Buffer, start: number, stop: number, into: Array<[string, string]>): void {
+  private fieldLine(line: Latin1Buffer, start: number, stop: number, into: Array<[string, string]>): void {
     const first = line[start]!;
     if (first === SP || first === HT) {
       // obs-fold: a user agent replaces it with SP (RFC 9112 §5.2).
@@ -346,7 +359,7 @@ export class ResponseParser {
     if (i === stop || i === start) {
       throw new HTTP11Error('HW_ERR_H1_HEADER', `Malformed field line ${JSON.stringify(line.toString('latin1', start, Math.min(stop, start + 64)))} (RFC 9112 §5)`);
     }
-    into.push([line.toString('latin1', start, i), fieldValue(line, i + 1, stop)]);
+    into.push([latin1String(line, start, i - start), fieldValue(line, i + 1, stop)]);
   }
 
   private endHead(): void {
@@ -362,7 +375,11 @@ export class ResponseParser {
       const [name, value] = fields[i]!;
       const len = name.length;
       if (len === 14 && name.toLowerCase() === 'content-length') {
+        // Digits, or a list of identical values, which RFC 9110 §8.6 lets a
+        // recipient read as one. Anything else is an error.
         const n = parseContentLength(value);
+        if (n === CONTENT_LENGTH_INVALID) throw new HTTP11Error('HW_ERR_H1_CONTENT_LENGTH', `Invalid Content-Length ${JSON.stringify(value.slice(0, 40))} (RFC 9110 §8.6)`);
+        if (n === CONTENT_LENGTH_CONFLICTING) throw new HTTP11Error('HW_ERR_H1_CONTENT_LENGTH', `Conflicting Content-Length values ${JSON.stringify(value.slice(0, 40))} (RFC 9110 §8.6)`);
         if (contentLength !== -1 && n !== contentLength) {
           throw new HTTP11Error('HW_ERR_H1_CONTENT_LENGTH', `Conflicting Content-Length values (RFC 9110 §8.6)`);
         }
@@ -441,7 +458,7 @@ export class ResponseParser {
   }
 
   /** chunk-size [ chunk-ext ] (RFC 9112 §7.1). */
-  private chunkSizeLine(line: Buffer, start: number, stop: number): void {
+  private chunkSizeLine(line: Latin1Buffer, start: number, stop: number): void {
     // Each chunk-size line has the limit to itself.
     this.sectionBytes = 0;
     let size = 0;
@@ -475,7 +492,7 @@ export class ResponseParser {
   }
 
   /** A trailer line, or the empty line that ends the message (RFC 9112 §7.1.2). */
-  private trailerLine(line: Buffer, start: number, stop: number): void {
+  private trailerLine(line: Latin1Buffer, start: number, stop: number): void {
     if (stop > start) {
       this.fieldLine(line, start, stop, this.fields);
       return;
@@ -491,42 +508,12 @@ function isDigit(c: number): boolean {
 }
 
 /** A field value without surrounding whitespace; NUL or CR in it is an error (RFC 9110 §5.5). */
-function fieldValue(line: Buffer, start: number, stop: number): string {
+function fieldValue(line: Latin1Buffer, start: number, stop: number): string {
   while (start < stop && (line[start] === SP || line[start] === HT)) start++;
   while (stop > start && (line[stop - 1] === SP || line[stop - 1] === HT)) stop--;
   for (let i = start; i < stop; i++) {
     const c = line[i]!;
     if (c === 0 || c === CR) throw new HTTP11Error('HW_ERR_H1_HEADER', 'A CR or NUL in a field value (RFC 9110 §5.5)');
   }
-  return line.toString('latin1', start, stop);
-}
-
-/**
- * `s` without leading and trailing OWS, which is SP and HTAB only (RFC 9110
- * §5.6.3). Not String#trim, which also strips VT, FF and NBSP (0xa0): with it
- * "Content-Length: 5\v" or "Transfer-Encoding: chunked\v" would be read as
- * valid where a strict peer rejects them, or reads them otherwise.
- */
-function trimOws(s: string): string {
-  let start = 0;
-  let stop = s.length;
-  while (start < stop && (s.charCodeAt(start) === SP || s.charCodeAt(start) === HT)) start++;
-  while (stop > start && (s.charCodeAt(stop - 1) === SP || s.charCodeAt(stop - 1) === HT)) stop--;
-  return s.slice(start, stop);
-}
-
-/**
- * Content-Length: digits, or a list of identical values, which RFC 9110
- * §8.6 lets a recipient read as one. Anything else is an error.
- */
-function parseContentLength(value: string): number {
-  let result = -1;
-  for (const part of value.split(',')) {
-    const v = trimOws(part);
-    if (!/^\d{1,15}$/.test(v)) throw new HTTP11Error('HW_ERR_H1_CONTENT_LENGTH', `Invalid Content-Length ${JSON.stringify(value.slice(0, 40))} (RFC 9110 §8.6)`);
-    const n = Number(v);
-    if (result !== -1 && n !== result) throw new HTTP11Error('HW_ERR_H1_CONTENT_LENGTH', `Conflicting Content-Length values ${JSON.stringify(value.slice(0, 40))} (RFC 9110 §8.6)`);
-    result = n;
-  }
-  return result;
+  return latin1String(line, start, stop - start);
 }

@@ -5,7 +5,7 @@
  * so it is a TypeError and nothing is sent.
  */
 
-import { isToken, isValidValue } from '../common/field-syntax.js';
+import { checkField, checkMethod, checkTarget } from '../common/field-syntax.js';
 import { entriesOf, type HeadersInit } from '../common/headers.js';
 
 /** What a request head is made of. */
@@ -38,16 +38,6 @@ export interface RequestHead {
 /** Methods whose requests say Content-Length: 0 when they carry no body (RFC 9110 §8.6). */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
-function checkTarget(target: string): void {
-  if (typeof target !== 'string' || target.length === 0) throw new TypeError('The request target must be a non-empty string');
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    // No whitespace, controls or non-octets: RFC 9112 §3.2 targets are
-    // visible ASCII, and a SP would end the request line early.
-    if (c <= 0x20 || c === 0x7f || c > 0xff) throw new TypeError(`Invalid request target ${JSON.stringify(target)}`);
-  }
-}
-
 /**
  * Builds the head. Framing is ours to decide: a Transfer-Encoding from the
  * caller is dropped, and a Content-Length that disagrees with the body is
@@ -57,7 +47,7 @@ function checkTarget(target: string): void {
  */
 export function serialiseRequestHead(init: RequestHeadInit): RequestHead {
   const { method, target } = init;
-  if (typeof method !== 'string' || !isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
+  checkMethod(method);
   checkTarget(target);
   let head = `${method} ${target} HTTP/1.1\r\n`;
   let hostSeen = false;
@@ -65,10 +55,8 @@ export function serialiseRequestHead(init: RequestHeadInit): RequestHead {
   let expectContinue = false;
   let close = false;
   const lines: string[] = [];
-  const add = (name: string, value: unknown): void => {
-    if (typeof name !== 'string' || typeof value !== 'string') throw new TypeError('Header names and values must be strings');
-    if (!isToken(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
-    if (!isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
+  const add = (name: string, value: string): void => {
+    checkField(name, value);
     const lower = name.toLowerCase();
     if (lower === 'host') {
       if (hostSeen) throw new TypeError('More than one Host header');

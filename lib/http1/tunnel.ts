@@ -4,9 +4,10 @@
  */
 
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { ConnectionError, type HyperwireError, ProxyError, TimeoutError } from '../common/errors.js';
 import type { HeadersInit } from '../common/headers.js';
-import { connectError } from '../common/net.js';
+import { connectError, dialTCP, dialTLS, type DialOptions, hostPort } from '../common/net.js';
 import { ResponseParser } from './parser.js';
 import { serialiseRequestHead } from './request.js';
 
@@ -42,7 +43,11 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     let timer: NodeJS.Timeout | undefined;
     let status = 0;
     let reason = '';
+    // A refusal's head and end can come in one read: both finish it.
+    let settled = false;
     const finish = (err: HyperwireError | null, rest?: Buffer): void => {
+      if (settled) return;
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
@@ -58,6 +63,11 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
       if (rest !== undefined && rest.length > 0) socket.unshift(rest);
       resolve(socket);
     };
+    /** Any final answer but a 2xx: a refusal (3xx and up), or a 101, which is no answer to CONNECT. */
+    const refusal = (): ProxyError => {
+      const how = status >= 300 ? `refused CONNECT ${options.authority}:` : `answered CONNECT ${options.authority} with`;
+      return new ProxyError(`The proxy ${how} ${status} ${reason}`.trimEnd(), status);
+    };
     const parser = new ResponseParser({
       onHead: (s, r) => {
         // 1xx heads other than 101 are interim; the final answer follows.
@@ -70,7 +80,7 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
       onTrailers: () => {},
       onEnd: () => {
         // Only a refusal has a body to end.
-        finish(new ProxyError(`The proxy refused CONNECT ${options.authority}: ${status} ${reason}`.trimEnd(), status));
+        finish(refusal());
       },
     });
     parser.expect('CONNECT');
@@ -84,11 +94,8 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
       }
       // Only a 2xx opens a tunnel (RFC 9110 §9.3.6); a 101 is no answer to CONNECT.
       if (offset >= 0 && status >= 200 && status < 300) finish(null, chunk.subarray(offset));
-      else if (offset >= 0) finish(new ProxyError(`The proxy answered CONNECT ${options.authority} with ${status} ${reason}`.trimEnd(), status));
-      else if (status >= 300) {
-        // A refusal: no need to read its body.
-        finish(new ProxyError(`The proxy refused CONNECT ${options.authority}: ${status} ${reason}`.trimEnd(), status));
-      }
+      // Any other final answer is a refusal: no need to read its body.
+      else if (offset >= 0 || status >= 300) finish(refusal());
     };
     const onError = (err: Error): void => finish(connectError(err, options.proxyHost, options.proxyPort));
     const onClose = (): void => finish(new ConnectionError('HW_ERR_PROXY_CLOSED', `The proxy closed the connection during CONNECT ${options.authority}`));
@@ -105,4 +112,40 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     const ms = options.timeout ?? 0;
     if (ms > 0) timer = setTimeout(() => finish(new TimeoutError(`CONNECT ${options.authority} through ${options.proxyHost}:${options.proxyPort} took longer than ${ms} ms`)), ms);
   });
+}
+
+/** Where a connection to its origin goes: straight there, or through a proxy's tunnel. */
+export interface OriginDialOptions extends DialOptions {
+  /** Tunnel through this HTTP proxy. */
+  proxyHost?: string | undefined;
+  /** The proxy's port. Default 8080. */
+  proxyPort?: number | undefined;
+  /** Fields for the CONNECT request. */
+  proxyHeaders?: HeadersInit | undefined;
+  /** TLS, offering these protocols by ALPN; without it, cleartext. */
+  alpn?: string[] | undefined;
+  tls?: tls.ConnectionOptions | undefined;
+}
+
+/**
+ * Connects to `host:port`: through a CONNECT tunnel when there is a proxy,
+ * then TLS over it (or directly) when `alpn` is given, else the tunnel or
+ * a TCP connection as it is. The tunnel has the connect timeout to itself,
+ * and the TLS handshake over it the same again.
+ */
+export async function dialOrigin(options: OriginDialOptions): Promise<net.Socket> {
+  const { proxyHost, alpn } = options;
+  const over =
+    proxyHost === undefined
+      ? undefined
+      : await openTunnel({
+          proxyHost,
+          proxyPort: options.proxyPort ?? 8080,
+          proxyHeaders: options.proxyHeaders,
+          authority: hostPort(options.host, options.port),
+          timeout: options.timeout,
+          signal: options.signal,
+        });
+  if (alpn === undefined) return over ?? dialTCP(options);
+  return dialTLS({ ...options, alpn, over });
 }

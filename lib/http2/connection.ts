@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { alpnOf, authorityOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
+import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
 import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
@@ -78,7 +78,6 @@ export class HTTP20Connection {
   readonly secure: boolean;
   private readonly options: HTTP20ConnectionOptions;
   private readonly session: ClientSession;
-  private readonly connectTimeout: number;
   private readonly readTimeout: number;
   private socket: net.Socket | null = null;
   private connecting: Promise<void> | null = null;
@@ -102,9 +101,7 @@ export class HTTP20Connection {
   constructor(authority: string, options: HTTP20ConnectionOptions = {}) {
     ({ host: this.host, port: this.port, secure: this.secure } = resolveEndpoint(authority, options));
     this.options = options;
-    const t = resolveTimeouts(options.timeout);
-    this.connectTimeout = t.connect;
-    this.readTimeout = t.read;
+    this.readTimeout = resolveTimeouts(options.timeout).read;
     const sessionOptions: SessionOptions = { ...options };
     if (debug.enabled) sessionOptions.onFrame = (frame) => debug('frame in: %s', describeFrame(frame));
     this.session = new ClientSession(sessionOptions);
@@ -398,8 +395,8 @@ export class HTTP20Connection {
     return this.secure ? openTLS({ ...dial, tls: this.options.tls, alpn: ['h2'] }) : openTCP(dial);
   }
 
-  private dialOptions(): { host: string; port: number; highWaterMark: number; timeout: number } {
-    return { host: this.host, port: this.port, highWaterMark: this.sendBuffer, timeout: this.connectTimeout };
+  private dialOptions(): DialOptions {
+    return dialOptionsOf(this.host, this.port, this.options);
   }
 
   /** Wakes a body sender waiting for the socket to drain (or for the connection to end). */

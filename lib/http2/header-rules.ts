@@ -6,7 +6,7 @@
 
 import { ErrorCode, ProtocolError } from '../common/errors.js';
 import { entriesOf, type HeadersInit } from '../common/headers.js';
-import { isToken, isValidValue, TOKEN } from '../common/field-syntax.js';
+import { checkField, checkMethod, isToken, isValidValue, TOKEN } from '../common/field-syntax.js';
 import type { HeaderInput } from '../hpack/encoder.js';
 
 export { isToken, isValidValue };
@@ -37,7 +37,7 @@ export interface RequestTarget {
  */
 export function requestHeaderList(target: RequestTarget): HeaderInput[] {
   const { method, scheme, authority, path } = target;
-  if (!isToken(method)) throw new TypeError(`Invalid method ${JSON.stringify(method)}`);
+  checkMethod(method);
   if (typeof path !== 'string' || path.length === 0 || !isValidValue(path) || /[\s]/.test(path)) {
     throw new TypeError(`Invalid path ${JSON.stringify(path)}`);
   }
@@ -57,14 +57,10 @@ export function requestHeaderList(target: RequestTarget): HeaderInput[] {
         ];
   if (target.headers === undefined) return list;
   for (const [rawName, value] of entriesOf(target.headers)) {
-    if (typeof rawName !== 'string' || typeof value !== 'string') {
-      throw new TypeError('Header names and values must be strings');
-    }
     // Checked before lowercasing: toLowerCase() maps U+212A KELVIN SIGN to
     // ASCII 'k', which would turn an invalid name into another, valid one.
-    if (!isToken(rawName)) throw new TypeError(`Invalid header name ${JSON.stringify(rawName)}`);
+    checkField(rawName, value);
     const name = rawName.toLowerCase();
-    if (!isValidValue(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(rawName)}: CR, LF, NUL, non-octet characters or surrounding whitespace`);
     if (CONNECTION_SPECIFIC.has(name)) continue;
     if (name === 'te') {
       // TE "MUST NOT contain any value other than 'trailers'" (§8.2.2), and

@@ -30,6 +30,7 @@ import {
 } from '../frame/constants.js';
 import { encodeDataFrameHeader, encodeFrame } from '../frame/encode.js';
 import { connectionProtocolError } from '../frame/frame-errors.js';
+import { CONTENT_LENGTH_ABSENT, CONTENT_LENGTH_CONFLICTING, CONTENT_LENGTH_INVALID, parseContentLength } from '../common/field-syntax.js';
 import { integerIn } from '../common/range.js';
 import { FrameReader } from '../frame/reader.js';
 import type { Frame, SettingsEntry } from '../frame/types.js';
@@ -1068,16 +1069,13 @@ function asConnectionError(err: unknown): HyperwireError {
 
 /** The response's content-length, -1 if absent; several must agree (RFC 9110 §8.6). */
 function contentLength(fields: ReadonlyArray<readonly [string, string]>, streamId: number): number {
-  let length = -1;
+  let length = CONTENT_LENGTH_ABSENT;
   for (const [name, value] of fields) {
     if (name !== 'content-length') continue;
-    for (const part of value.split(',')) {
-      const v = part.trim();
-      if (!/^[0-9]{1,15}$/.test(v)) throw malformedResponse(streamId, `invalid content-length ${JSON.stringify(value)}`);
-      const n = Number(v);
-      if (length !== -1 && n !== length) throw malformedResponse(streamId, 'conflicting content-length values');
-      length = n;
-    }
+    const n = parseContentLength(value, length);
+    if (n === CONTENT_LENGTH_INVALID) throw malformedResponse(streamId, `invalid content-length ${JSON.stringify(value)}`);
+    if (n === CONTENT_LENGTH_CONFLICTING) throw malformedResponse(streamId, 'conflicting content-length values');
+    length = n;
   }
   return length;
 }
