@@ -1,34 +1,25 @@
 /**
- * The hpack-test-case stories the HPACK benchmarks replay, read from
- * ../shared/fixtures (HPACK_FIXTURES to point elsewhere).
+ * The hpack-test-case stories the HPACK benchmarks replay: the ones the
+ * tests carry in test/fixtures/hpack-test-case/ (HPACK_FIXTURES to point
+ * elsewhere). Run from the project's root, as the npm scripts do.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStoryFolder, type RawStoryCase } from '../test/helpers/hpack-stories.js';
 
-const FIXTURES = process.env.HPACK_FIXTURES ?? join(process.cwd(), '..', 'shared', 'fixtures', 'hpack-test-case');
+const FIXTURES = process.env.HPACK_FIXTURES ?? join(process.cwd(), 'test', 'fixtures', 'hpack-test-case');
 
 export type Field = [string, string];
-interface Case {
-  wire?: string;
-  header_table_size?: number;
-  headers: Record<string, string>[];
-}
-
 /** Story values are UTF-8 text; HPACK carries octets, held here as latin1. */
-function fields(c: Case): Field[] {
+function fields(c: RawStoryCase): Field[] {
   return c.headers.map((h) => {
     const [name, value] = Object.entries(h)[0]!;
     return [name, Buffer.from(value, 'utf8').toString('latin1')];
   });
 }
 
-function loadStories(folder: string): Case[][] {
-  const dir = join(FIXTURES, folder);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: Case[] }).cases);
+function loadStories(folder: string): RawStoryCase[][] {
+  return readStoryFolder(folder, FIXTURES).map((story) => story.cases);
 }
 
 /** The raw-data stories: per story, its header lists in order. */

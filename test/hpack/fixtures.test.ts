@@ -1,4 +1,4 @@
-/** Conformance with the shared hpack-test-case stories (../shared/fixtures/hpack-test-case/). */
+/** Conformance with the shared hpack-test-case stories (test/fixtures/hpack-test-case/). */
 
 import { describe, expect, it } from 'vitest';
 import { Decoder, Encoder } from '../../lib/hpack/index.js';
