@@ -1,18 +1,25 @@
 /**
- * HTTP/2 client throughput against nghttpd over TLS on 127.0.0.1, in one run,
+ * HTTP/2 client throughput against nghttpd on 127.0.0.1, in one run,
  * interleaved rounds: hyperwire against node:http2, undici (allowH2) and,
  * for (a), h2load.
  *
  *   npm run bench:h2   (compiles, then: node build/bench/h2.js [rounds])
  *
- * (a) 100 concurrent streams on one connection, 100-octet responses: req/s;
- * (b) one 64 MiB download: MB/s;
- * (c) one 16 MiB upload (nghttpd --echo-upload, so the body comes back too): MB/s.
+ * (a) 100 concurrent streams on one connection, 100-octet responses: req/s,
+ *     over TLS ('multiplex') and over cleartext with prior knowledge
+ *     ('h2c', a second nghttpd with --no-tls);
+ * (b) one 64 MiB download over TLS: MB/s;
+ * (c) one 16 MiB upload over TLS (nghttpd --echo-upload, so the body comes
+ *     back too): MB/s.
+ *
+ * After the rounds, hyperwire's socket writes per request in (a) are
+ * counted (both transports), in a run of their own so the counting does not
+ * touch the timed ones.
  *
  * Every client gets the same windows where it has the knob: 16 MiB per
  * stream and per connection. Each client runs in a process of its own
  * (bench/isolate.ts says why); SHARED_PROCESS=1 runs them all in this one.
- * BENCH_ONLY=download picks one scenario, BENCH_CLIENTS=hyperwire,undici
+ * BENCH_ONLY=download (or multiplex,h2c) picks scenarios, BENCH_CLIENTS=hyperwire,undici
  * some clients.
  */
 
@@ -35,8 +42,8 @@ const WINDOW = 16 * 1024 * 1024;
 
 const cert = CERT.ca;
 
-const SCENARIOS = ['multiplex', 'download', 'upload'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+const SCENARIOS = ['multiplex', 'h2c', 'download', 'upload'] as const;
+type Scenario = (typeof SCENARIOS)[number] | 'writes' | 'writes-h2c';
 
 // --- contenders --------------------------------------------------------------
 
@@ -48,22 +55,53 @@ async function* chunks(buf: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
   for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, Math.min(off + size, buf.length));
 }
 
-async function hyperwire(port: number): Promise<Contender> {
+/**
+ * Counts the writes Node's socket layer hands to the kernel (or to the TLS
+ * layer) while `fn` runs: a corked burst is one write.
+ */
+async function countingWrites(fn: () => Promise<void>): Promise<number> {
+  const net = await import('node:net');
+  const proto = net.Socket.prototype as unknown as { _writeGeneric: (...args: unknown[]) => unknown };
+  const original = proto._writeGeneric;
+  let writes = 0;
+  proto._writeGeneric = function (this: unknown, ...args: unknown[]) {
+    writes++;
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto._writeGeneric = original;
+  }
+  return writes;
+}
+
+async function hyperwire(port: number, h2cPort: number): Promise<Contender> {
   const { HTTP20Connection } = await import('../lib/index.js');
   const uploadBody = Buffer.alloc(UPLOAD, 0x75);
   const open = (): InstanceType<typeof HTTP20Connection> =>
     new HTTP20Connection(`127.0.0.1:${port}`, { tls: { ca: cert }, initialWindowSize: WINDOW, connectionWindowSize: WINDOW });
+  const openH2c = (): InstanceType<typeof HTTP20Connection> =>
+    new HTTP20Connection(`127.0.0.1:${h2cPort}`, { secure: false, initialWindowSize: WINDOW, connectionWindowSize: WINDOW });
+  const multiplex = async (conn: InstanceType<typeof HTTP20Connection>): Promise<number> => {
+    await conn.connect();
+    const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+      const r = await conn.getResponse(await conn.request('GET', '/small'));
+      if ((await r.read()).length !== 100) throw new Error('bad body');
+    });
+    await conn.close();
+    return MULTIPLEX_REQUESTS / s;
+  };
+  const writesPerRequest = async (conn: InstanceType<typeof HTTP20Connection>): Promise<number> => {
+    await conn.connect();
+    const writes = await countingWrites(() => multiplex(conn).then(() => {}));
+    return writes / MULTIPLEX_REQUESTS;
+  };
   return {
-    async multiplex() {
-      const conn = open();
-      await conn.connect();
-      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
-        const r = await conn.getResponse(await conn.request('GET', '/small'));
-        if ((await r.read()).length !== 100) throw new Error('bad body');
-      });
-      await conn.close();
-      return MULTIPLEX_REQUESTS / s;
-    },
+    multiplex: () => multiplex(open()),
+    h2c: () => multiplex(openH2c()),
+    writes: () => writesPerRequest(open()),
+    'writes-h2c': () => writesPerRequest(openH2c()),
     async download() {
       const conn = open();
       await conn.connect();
@@ -91,11 +129,10 @@ async function hyperwire(port: number): Promise<Contender> {
   };
 }
 
-async function nodeHttp2(port: number): Promise<Contender> {
+async function nodeHttp2(port: number, h2cPort: number): Promise<Contender> {
   const http2 = await import('node:http2');
-  const origin = `https://127.0.0.1:${port}`;
   const uploadBody = Buffer.alloc(UPLOAD, 0x75);
-  const open = async (): Promise<http2.ClientHttp2Session> => {
+  const open = async (origin = `https://127.0.0.1:${port}`): Promise<http2.ClientHttp2Session> => {
     const session = http2.connect(origin, { ca: cert, settings: { initialWindowSize: WINDOW } });
     await new Promise<void>((resolve, reject) => {
       session.once('connect', () => resolve());
@@ -120,15 +157,18 @@ async function nodeHttp2(port: number): Promise<Contender> {
         })();
       }
     });
+  const multiplex = async (session: http2.ClientHttp2Session): Promise<number> => {
+    const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+      if ((await fetchAll(session, { ':path': '/small' })) !== 100) throw new Error('bad body');
+    });
+    session.close();
+    return MULTIPLEX_REQUESTS / s;
+  };
   return {
-    async multiplex() {
-      const session = await open();
-      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
-        if ((await fetchAll(session, { ':path': '/small' })) !== 100) throw new Error('bad body');
-      });
-      session.close();
-      return MULTIPLEX_REQUESTS / s;
-    },
+    multiplex: async () => multiplex(await open()),
+    h2c: async () => multiplex(await open(`http://127.0.0.1:${h2cPort}`)),
+    writes: () => Promise.resolve(NaN),
+    'writes-h2c': () => Promise.resolve(NaN),
     async download() {
       const session = await open();
       let n = 0;
@@ -152,21 +192,24 @@ async function nodeHttp2(port: number): Promise<Contender> {
   };
 }
 
-async function undici(port: number): Promise<Contender> {
-  const { Client } = await import('undici');
-  const origin = `https://127.0.0.1:${port}`;
+async function undici(port: number, h2cPort: number): Promise<Contender> {
+  const { Client, H2CClient } = await import('undici');
   const uploadBody = Buffer.alloc(UPLOAD, 0x75);
-  const open = (): InstanceType<typeof Client> => new Client(origin, { allowH2: true, connect: { ca: cert }, pipelining: CONCURRENCY, maxConcurrentStreams: CONCURRENCY });
+  const open = (): InstanceType<typeof Client> =>
+    new Client(`https://127.0.0.1:${port}`, { allowH2: true, connect: { ca: cert }, pipelining: CONCURRENCY, maxConcurrentStreams: CONCURRENCY });
+  const multiplex = async (client: InstanceType<typeof Client> | InstanceType<typeof H2CClient>): Promise<number> => {
+    const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
+      const { body } = await client.request({ path: '/small', method: 'GET' });
+      if ((await body.arrayBuffer()).byteLength !== 100) throw new Error('bad body');
+    });
+    await client.close();
+    return MULTIPLEX_REQUESTS / s;
+  };
   return {
-    async multiplex() {
-      const client = open();
-      const s = await concurrently(MULTIPLEX_REQUESTS, CONCURRENCY, async () => {
-        const { body } = await client.request({ path: '/small', method: 'GET' });
-        if ((await body.arrayBuffer()).byteLength !== 100) throw new Error('bad body');
-      });
-      await client.close();
-      return MULTIPLEX_REQUESTS / s;
-    },
+    multiplex: () => multiplex(open()),
+    h2c: () => multiplex(new H2CClient(`http://127.0.0.1:${h2cPort}`, { pipelining: CONCURRENCY, maxConcurrentStreams: CONCURRENCY })),
+    writes: () => Promise.resolve(NaN),
+    'writes-h2c': () => Promise.resolve(NaN),
     download: () => undiciDownload(open(), '/big', BIG),
     async upload() {
       const client = open();
@@ -182,7 +225,7 @@ async function undici(port: number): Promise<Contender> {
   };
 }
 
-const CLIENTS: Record<string, (port: number) => Promise<Contender>> = { hyperwire, 'node:http2': nodeHttp2, undici };
+const CLIENTS: Record<string, (port: number, h2cPort: number) => Promise<Contender>> = { hyperwire, 'node:http2': nodeHttp2, undici };
 
 async function h2load(origin: string): Promise<number | null> {
   try {
@@ -198,7 +241,8 @@ async function h2load(origin: string): Promise<number | null> {
 
 const worker = workerName();
 if (worker !== undefined) {
-  serve(await CLIENTS[worker]!(Number(workerArgs()[0])));
+  const [port, h2cPort] = workerArgs().map(Number);
+  serve(await CLIENTS[worker]!(port!, h2cPort!));
 } else {
   await main();
 }
@@ -220,8 +264,14 @@ async function main(): Promise<void> {
     nghttpd.kill();
     rmSync(docroot, { recursive: true, force: true });
   });
+  // The same server in cleartext, for h2c with prior knowledge.
+  const h2cPort = await freePort();
+  const nghttpdH2c: ChildProcess = spawn('nghttpd', ['-a', '127.0.0.1', '-d', docroot, '--no-tls', '-n', '1', '-w', '24', '-W', '24', String(h2cPort)], {
+    stdio: 'ignore',
+  });
+  process.on('exit', () => nghttpdH2c.kill());
   await waitForPort(port, 'nghttpd');
-  const origin = `https://127.0.0.1:${port}`;
+  await waitForPort(h2cPort, 'nghttpd --no-tls');
 
   const shared = process.env.SHARED_PROCESS === '1';
   const picked = process.env.BENCH_CLIENTS?.split(',');
@@ -229,12 +279,12 @@ async function main(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const contenders: Runner<Scenario>[] = [];
   for (const name of names) {
-    contenders.push(shared ? localRunner(name, await CLIENTS[name]!(port)) : forkRunner(script, name, [String(port)]));
+    contenders.push(shared ? localRunner(name, await CLIENTS[name]!(port, h2cPort)) : forkRunner(script, name, [String(port), String(h2cPort)]));
   }
-  const only = process.env.BENCH_ONLY; // e.g. "download" to profile one scenario
-  const scenarios = SCENARIOS.filter((s) => only === undefined || s === only);
+  const only = process.env.BENCH_ONLY?.split(','); // e.g. "download" to profile one scenario
+  const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s));
   const results = new Map<string, number[]>();
-  const h2loadRuns: number[] = [];
+  const h2loadRuns: Record<'multiplex' | 'h2c', number[]> = { multiplex: [], h2c: [] };
 
   // Warm-up, unrecorded: the same for every contender, and enough for the
   // JavaScript clients' JIT to settle (hyperwire's download takes about
@@ -247,28 +297,39 @@ async function main(): Promise<void> {
     for (const s of scenarios) {
       for (const c of order) record(results, `${s} ${c.name}`, await c.run(s));
     }
-    const h = scenarios.includes('multiplex') ? await h2load(origin) : null;
-    if (h !== null) h2loadRuns.push(h);
+    for (const [s, origin] of [['multiplex', `https://127.0.0.1:${port}`], ['h2c', `http://127.0.0.1:${h2cPort}`]] as const) {
+      const h = scenarios.includes(s) ? await h2load(origin) : null;
+      if (h !== null) h2loadRuns[s].push(h);
+    }
   }
+  const ours = contenders.find((c) => c.name === 'hyperwire');
+  const writes = ours !== undefined && scenarios.includes('multiplex') ? [await ours.run('writes'), await ours.run('writes-h2c')] : null;
   for (const c of contenders) c.close();
 
-  console.log(`nghttpd on 127.0.0.1 over TLS; each client in ${shared ? 'this one process' : 'a process of its own'}; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
-  const units = { multiplex: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
+  console.log(`nghttpd on 127.0.0.1 (TLS, and cleartext for h2c); each client in ${shared ? 'this one process' : 'a process of its own'}; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
+  const units = { multiplex: 'req/s', h2c: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
   for (const s of scenarios) {
     console.log('');
     let best = 0;
     for (const c of contenders) {
       const v = median(results.get(`${s} ${c.name}`)!);
       if (c.name !== 'hyperwire') best = Math.max(best, v);
-      console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(s === 'multiplex' ? 0 : 1).padStart(10)} ${units[s]}`);
+      console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(units[s] === 'req/s' ? 0 : 1).padStart(10)} ${units[s]}`);
     }
-    if (s === 'multiplex' && h2loadRuns.length > 0) console.log(`${s.padEnd(10)} ${'h2load'.padEnd(11)} ${median(h2loadRuns).toFixed(0).padStart(10)} req/s (C, for reference)`);
+    if ((s === 'multiplex' || s === 'h2c') && h2loadRuns[s].length > 0) {
+      console.log(`${s.padEnd(10)} ${'h2load'.padEnd(11)} ${median(h2loadRuns[s]).toFixed(0).padStart(10)} req/s (C, for reference)`);
+    }
     const ours = results.get(`${s} hyperwire`);
     const node = results.get(`${s} node:http2`);
     if (ours === undefined || best === 0) continue;
     const vsNode = node === undefined ? '' : `hyperwire / node:http2 = ${(median(ours) / median(node)).toFixed(2)}x, `;
     console.log(`${s}: ${vsNode}hyperwire / best Node peer = ${(median(ours) / best).toFixed(2)}x`);
   }
+  const tls = results.get('multiplex hyperwire');
+  const clear = results.get('h2c hyperwire');
+  if (tls !== undefined && clear !== undefined) console.log(`\nhyperwire h2c / TLS = ${(median(clear) / median(tls)).toFixed(2)}x`);
+  if (writes !== null) console.log(`hyperwire socket writes per request in (a): TLS ${writes[0]!.toFixed(3)}, h2c ${writes[1]!.toFixed(3)}`);
   nghttpd.kill();
+  nghttpdH2c.kill();
   process.exit(0);
 }

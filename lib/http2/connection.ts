@@ -25,6 +25,16 @@ import { ClientSession, type SessionEvent, type SessionOptions } from './session
 
 const debug = debuglog('hyperwire');
 
+/**
+ * Output below this many octets waits for the end of the current tick, so
+ * every frame queued in that tick (the requests its callbacks start, their
+ * WINDOW_UPDATEs, a SETTINGS ACK) leaves in one write. More than this is
+ * written at once: it is a body, and it must meet the socket's backpressure.
+ */
+const COALESCE_LIMIT = 16_384;
+/** A coalesced write up to this size is copied into one buffer; above, the socket is corked instead. */
+const CONCAT_LIMIT = 65_536;
+
 /** Options of {@link HTTP20Connection}. */
 export interface HTTP20ConnectionOptions extends SessionOptions, EndpointOptions {
   /** An already connected socket to use instead of dialling (TLS with h2 negotiated, or cleartext). */
@@ -91,6 +101,8 @@ export class HTTP20Connection {
   private readonly pushWaiters = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
   private writeWaiter: (() => void) | null = null;
+  /** A write of the session's output is due at the end of this tick. */
+  private writeScheduled = false;
   private readonly sendBuffer: number;
   private givenSocket: net.Socket | undefined;
   private upgraded: { method: string; rest: Buffer } | undefined;
@@ -412,22 +424,53 @@ export class HTTP20Connection {
     this.flush();
   }
 
-  /** Writes what the session queued, then handles the events its commands caused. */
+  /**
+   * Sends what the session queued (at the end of this tick, or now when it
+   * is large), then handles the events its commands caused.
+   */
   private flush(): void {
-    const socket = this.socket;
-    if (this.session.pendingOutput > 0 && socket !== null && !socket.destroyed) {
-      const out = this.session.takeOutput();
-      if (debug.enabled) this.logOutgoing(out);
-      if (out.length === 1) {
-        socket.write(out[0]!);
-      } else {
-        socket.cork();
-        for (const b of out) socket.write(b);
-        socket.uncork();
-      }
+    const pending = this.session.pendingOutput;
+    if (pending >= COALESCE_LIMIT) {
+      this.writeOut();
+    } else if (pending > 0 && !this.writeScheduled) {
+      this.writeScheduled = true;
+      // A microtask that queues a tick callback runs that callback once the
+      // whole microtask queue has drained: after every promise continuation
+      // the current callback set off, and still before the event loop moves
+      // on. So a lone request leaves in the tick it was made, and a burst
+      // leaves in one write.
+      queueMicrotask(this.afterMicrotasks);
     }
     const events = this.session.takeEvents();
     if (events.length > 0) this.dispatch(events);
+  }
+
+  private readonly afterMicrotasks = (): void => {
+    process.nextTick(this.scheduledWrite);
+  };
+
+  private readonly scheduledWrite = (): void => {
+    this.writeScheduled = false;
+    this.writeOut();
+  };
+
+  /** Writes everything the session has queued, in one socket write where it can. */
+  private writeOut(): void {
+    const socket = this.socket;
+    const total = this.session.pendingOutput;
+    if (total === 0 || socket === null || socket.destroyed) return;
+    const out = this.session.takeOutput();
+    if (debug.enabled) this.logOutgoing(out);
+    if (out.length === 1) {
+      socket.write(out[0]!);
+    } else if (total <= CONCAT_LIMIT) {
+      // One small buffer costs the stream layer far less than many tiny ones.
+      socket.write(Buffer.concat(out, total));
+    } else {
+      socket.cork();
+      for (const b of out) socket.write(b);
+      socket.uncork();
+    }
   }
 
   /** NODE_DEBUG=hyperwire: the frames we send, parsed back from the bytes. */
