@@ -16,7 +16,7 @@ import type { RequestBody } from './common/body.js';
 import { checkRequestInput } from './common/field-syntax.js';
 import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
-import { ConnectionError, TimeoutError, TLSError } from './common/errors.js';
+import { ConnectionError, ReadTimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, closeWaitOf, dialOptionsOf, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
@@ -347,7 +347,7 @@ export class HTTPConnection {
             answer.then((late) => late?.socket.destroy(), () => {});
             this.discarded = h1.close();
             this.h1 = this.h1Connection(undefined);
-            return new TimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${method} ${url}`);
+            return new ReadTimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${method} ${url}`);
           });
     if (switched === null) return null;
     await h2.adoptUpgraded(switched.socket, { method, rest: switched.rest });

@@ -28,7 +28,18 @@ export * from './frame/index.js';
 export * from './hpack/index.js';
 
 // Errors of the connection layers.
-export { ConnectionError, StreamRefusedError, StreamResetError, TimeoutError, TLSError } from './common/errors.js';
+export {
+  ConnectionError,
+  ConnectTimeoutError,
+  DecodeError,
+  NewConnectionError,
+  ReadTimeoutError,
+  SSLError,
+  StreamRefusedError,
+  StreamResetError,
+  TimeoutError,
+  TLSError,
+} from './common/errors.js';
 
 // Headers and bodies.
 export { HTTPHeaderMap } from './common/headers.js';

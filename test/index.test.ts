@@ -79,3 +79,20 @@ describe('the public surface', () => {
     expect(reader.read()).toBeNull();
   });
 });
+
+describe('the error hierarchy', () => {
+  it('puts ConnectionError directly under HyperwireError, and the urllib3 names where urllib3 has them', async () => {
+    const e = await import('../lib/index.js');
+    expect(Object.getPrototypeOf(e.ConnectionError)).toBe(e.HyperwireError);
+    expect(new e.ConnectionError('HW_ERR_X', 'x')).not.toBeInstanceOf(e.HTTP20Error);
+    expect(new e.NewConnectionError('x')).toBeInstanceOf(e.ConnectionError);
+    expect(new e.NewConnectionError('x').code).toBe('HW_ERR_CONNECT');
+    expect(new e.ConnectTimeoutError('x')).toBeInstanceOf(e.TimeoutError);
+    expect(new e.ConnectTimeoutError('x').code).toBe('HW_ERR_CONNECT_TIMEOUT');
+    expect(new e.ReadTimeoutError('x')).toBeInstanceOf(e.TimeoutError);
+    expect(new e.ReadTimeoutError('x').code).toBe('HW_ERR_READ_TIMEOUT');
+    expect(e.SSLError).toBe(e.TLSError);
+    expect(new e.DecodeError('x')).toBeInstanceOf(e.HyperwireError);
+    expect(new e.DecodeError('x').scope).toBe('stream');
+  });
+});

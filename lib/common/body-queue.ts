@@ -9,7 +9,7 @@
  * what each of them allocates is what the garbage collector has to chase.
  */
 
-import { TimeoutError, type HyperwireError } from './errors.js';
+import { ReadTimeoutError, type HyperwireError } from './errors.js';
 import { asBuffer } from './latin1.js';
 
 const EMPTY = new Uint8Array(0);
@@ -46,7 +46,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
   constructor(
     private readonly onConsumed: (n: number) => void,
     private readonly readTimeout = 0,
-    private readonly onTimeout?: (error: TimeoutError) => void,
+    private readonly onTimeout?: (error: ReadTimeoutError) => void,
   ) {}
 
   /** Whether the body has ended and everything was read. */
@@ -126,7 +126,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
       this.timer = setTimeout(() => {
         const reject = this.rejectWait!;
         this.settled();
-        const error = new TimeoutError(`No response data for ${this.readTimeout} ms`);
+        const error = new ReadTimeoutError(`No response data for ${this.readTimeout} ms`);
         reject(error);
         this.onTimeout?.(error);
       }, this.readTimeout);

@@ -4,6 +4,7 @@
 
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { DecodeError } from './errors.js';
 
 /** Whether hyperwire can decode this content-coding. */
 export function isDecodable(encoding: string | undefined): boolean {
@@ -47,10 +48,20 @@ export async function* decodeChunks(source: AsyncIterable<Uint8Array>, encoding:
     };
   }
   const input = Readable.from({ [Symbol.asyncIterator]: () => iterator });
-  input.on('error', (err) => decoder.destroy(err));
+  let sourceError: unknown;
+  input.on('error', (err) => {
+    sourceError = err;
+    decoder.destroy(err);
+  });
   input.pipe(decoder);
   try {
     for await (const chunk of decoder) yield chunk as Buffer;
+  } catch (err) {
+    // The source's errors (a reset stream, a timeout) pass through as they
+    // are; anything else is zlib's verdict on the octets: the body, not the
+    // connection, was at fault.
+    if (err === sourceError) throw err;
+    throw new DecodeError(`The body could not be decoded as ${e}: ${(err as Error).message}`, { cause: err });
   } finally {
     // On a decoding error (or a consumer that stopped), stop reading the
     // source too: Readable.from reads ahead, and a read left waiting on the

@@ -122,11 +122,23 @@ export class HPACKEncodingError extends HTTP20Error {
 /**
  * The connection is gone: the socket failed or closed, the peer sent GOAWAY
  * with an error, or we ended it over a protocol error. Every outstanding call
- * on the connection rejects with one of these (or a subclass).
+ * on the connection rejects with one of these (or a subclass). Both
+ * protocols raise it, so it sits directly under {@link HyperwireError}.
  */
-export class ConnectionError extends HTTP20Error {
+export class ConnectionError extends HyperwireError {
   constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
     super(code, message, { scope: 'connection', ...options });
+  }
+}
+
+/**
+ * A new connection could not be made: the name did not resolve, or the
+ * server refused or reset the connect (urllib3's NewConnectionError).
+ * Nothing was sent, so a pool may retry it under `Retry.connect`.
+ */
+export class NewConnectionError extends ConnectionError {
+  constructor(message: string, options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_CONNECT', message, options);
   }
 }
 
@@ -152,8 +164,28 @@ export class StreamRefusedError extends HTTP20Error {
 
 /** A connect or a read waited longer than the `timeout` option allows. */
 export class TimeoutError extends HyperwireError {
+  constructor(message: string, options: HyperwireErrorOptions = {}, code = 'HW_ERR_TIMEOUT') {
+    super(code, message, { scope: 'connection', ...options });
+  }
+}
+
+/**
+ * Connecting (TCP, a proxy's CONNECT, the TLS handshake) took longer than
+ * the connect timeout. Nothing was sent.
+ */
+export class ConnectTimeoutError extends TimeoutError {
   constructor(message: string, options: HyperwireErrorOptions = {}) {
-    super('HW_ERR_TIMEOUT', message, { scope: 'connection', ...options });
+    super(message, options, 'HW_ERR_CONNECT_TIMEOUT');
+  }
+}
+
+/**
+ * The server went quiet for longer than the read timeout while a response
+ * (its head or its body) was awaited. The request may have been processed.
+ */
+export class ReadTimeoutError extends TimeoutError {
+  constructor(message: string, options: HyperwireErrorOptions = {}) {
+    super(message, options, 'HW_ERR_READ_TIMEOUT');
   }
 }
 
@@ -161,6 +193,21 @@ export class TimeoutError extends HyperwireError {
 export class TLSError extends HyperwireError {
   constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {
     super(code, message, { scope: 'connection', ...options });
+  }
+}
+
+/** urllib3's name for a TLS failure: the same class as {@link TLSError}. */
+export const SSLError = TLSError;
+/** urllib3's name for a TLS failure: the same class as {@link TLSError}. */
+export type SSLError = TLSError;
+
+/**
+ * A response body could not be decoded with its Content-Encoding (gzip,
+ * deflate or br): it is corrupt or not what the header says.
+ */
+export class DecodeError extends HyperwireError {
+  constructor(message: string, options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_DECODE', message, { scope: 'stream', ...options });
   }
 }
 

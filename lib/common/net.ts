@@ -5,7 +5,7 @@
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ConnectionError, type HyperwireError, TimeoutError, TLSError } from './errors.js';
+import { ConnectionError, ConnectTimeoutError, type HyperwireError, NewConnectionError, TLSError } from './errors.js';
 
 /** Timeouts in milliseconds; 0 or undefined means none. */
 export interface Timeouts {
@@ -35,7 +35,7 @@ export function connectError(err: Error, host: string, port: number): HyperwireE
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(code)) {
     return new TLSError('HW_ERR_TLS', `TLS with ${host}:${port} failed: ${err.message}`, { cause: err });
   }
-  return new ConnectionError('HW_ERR_CONNECT', `Connecting to ${host}:${port} failed: ${err.message}`, { cause: err });
+  return new NewConnectionError(`Connecting to ${host}:${port} failed: ${err.message}`, { cause: err });
 }
 
 /** Splits `host`, `host:port` or `[v6]:port`. */
@@ -137,7 +137,7 @@ export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConn
     socket.once('error', onError);
     socket.once(event, onConnect);
     if (options.timeout > 0) {
-      timer = setTimeout(() => done(new TimeoutError(`Connecting to ${options.host}:${options.port} took longer than ${options.timeout} ms`)), options.timeout);
+      timer = setTimeout(() => done(new ConnectTimeoutError(`Connecting to ${options.host}:${options.port} took longer than ${options.timeout} ms`)), options.timeout);
     }
   });
 }

@@ -18,7 +18,7 @@ import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../co
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
-import { ConnectionError, HTTP11Error, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
+import { ConnectionError, HTTP11Error, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { alpnOf, authorityOf, dialOptionsOf, dialTCP, type EndpointOptions, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
@@ -227,7 +227,7 @@ export class HTTP11Connection {
       withTimeout(ex.response.promise, this.readTimeout, () => {
         // A server that stalls holds the wire: the request fails, and the
         // socket goes so that requests queued behind it can proceed.
-        const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
+        const error = new ReadTimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
         this.stalled(ex, error);
         return error;
       }),

@@ -5,7 +5,7 @@
 
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
-import { ConnectionError, type HyperwireError, ProxyError, TimeoutError } from '../common/errors.js';
+import { ConnectionError, ConnectTimeoutError, type HyperwireError, ProxyError } from '../common/errors.js';
 import type { HeadersInit } from '../common/headers.js';
 import { connectError, dialTCP, dialTLS, type DialOptions, hostPort } from '../common/net.js';
 import { ResponseParser } from './parser.js';
@@ -110,7 +110,7 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     if (options.signal?.aborted === true) return onAbort();
     options.signal?.addEventListener('abort', onAbort);
     const ms = options.timeout ?? 0;
-    if (ms > 0) timer = setTimeout(() => finish(new TimeoutError(`CONNECT ${options.authority} through ${options.proxyHost}:${options.proxyPort} took longer than ${ms} ms`)), ms);
+    if (ms > 0) timer = setTimeout(() => finish(new ConnectTimeoutError(`CONNECT ${options.authority} through ${options.proxyHost}:${options.proxyPort} took longer than ${ms} ms`)), ms);
   });
 }
 

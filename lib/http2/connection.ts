@@ -12,7 +12,7 @@ import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
-import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, TimeoutError, TLSError } from '../common/errors.js';
+import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { CONNECTION_PREFACE, FrameType, frameTypeName, MAX_FRAME_SIZE_LIMIT } from '../frame/constants.js';
 import { FrameReader } from '../frame/reader.js';
@@ -714,7 +714,7 @@ export class HTTP20Connection {
   private withReadTimeout<T>(promise: Promise<T>, what: string, record?: StreamRecord): Promise<T> {
     if (this.readTimeout <= 0) return promise;
     return withTimeout(promise, this.readTimeout, () => {
-      const error = new TimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`);
+      const error = new ReadTimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`);
       if (record !== undefined) this.timedOut(record, error);
       return error;
     });
@@ -725,7 +725,7 @@ export class HTTP20Connection {
    * it stops holding a slot of the server's stream limit and window, and
    * every later call on it fails with the same TimeoutError.
    */
-  private timedOut(record: StreamRecord, error: TimeoutError): void {
+  private timedOut(record: StreamRecord, error: ReadTimeoutError): void {
     if (record.ended || record.failed !== null) return;
     this.session.resetStream(record.id, ErrorCode.CANCEL);
     this.failRecord(record, error);

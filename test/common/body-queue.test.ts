@@ -81,7 +81,7 @@ describe('BodyQueue', () => {
   it('a read that waits longer than readTimeout rejects with TimeoutError and reports it', async () => {
     const seen: Error[] = [];
     const q = new BodyQueue(() => {}, 20, (e) => seen.push(e));
-    await expect(q.next()).rejects.toMatchObject({ code: 'HW_ERR_TIMEOUT' });
+    await expect(q.next()).rejects.toMatchObject({ code: 'HW_ERR_READ_TIMEOUT' });
     expect(seen).toHaveLength(1);
   });
 });

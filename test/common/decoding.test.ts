@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BodyQueue } from '../../lib/common/body-queue.js';
-import { ConnectionError } from '../../lib/common/errors.js';
+import { ConnectionError, DecodeError } from '../../lib/common/errors.js';
 import { HTTP20Response } from '../../lib/http2/response.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,10 +51,21 @@ describe('content decoding over the body queue', () => {
       bad.fill(0x55, 100, 400);
       q.push(bad);
       // The body neither ends nor fails: the server has gone quiet.
-      await expect(res.read()).rejects.toThrow();
+      const err = await res.read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DecodeError);
+      expect((err as DecodeError).code).toBe('HW_ERR_DECODE');
+      expect((err as DecodeError).cause).toBeInstanceOf(Error);
       await sleep(150);
       expect(timeouts()).toBe(0);
       expect(liveTimers()).toBeLessThanOrEqual(before);
     });
   }
+
+  it('an error of the body itself (a reset stream) passes through as it is, not as a DecodeError', async () => {
+    const { q, res } = responseOver('gzip', 0);
+    q.push(zlib.gzipSync(plain).subarray(0, 1000));
+    const reset = new ConnectionError('HW_ERR_STREAM_RESET', 'reset', { scope: 'stream' });
+    setTimeout(() => q.fail(reset), 10);
+    await expect(res.read()).rejects.toBe(reset);
+  });
 });

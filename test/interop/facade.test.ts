@@ -572,7 +572,7 @@ describe("HTTPConnection with Node's http and https servers", () => {
     const started = Date.now();
     const err = await within(c.request('GET', '/stall'), 5_000, 'request()').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as TimeoutError).code).toBe('HW_ERR_TIMEOUT');
+    expect((err as TimeoutError).code).toBe('HW_ERR_READ_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(5_000);
     // A new connection, HTTP/1.1, no second attempt at upgrading.
     expect(await c.request('GET', '/next')).toBeNull();

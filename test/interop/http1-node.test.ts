@@ -1007,7 +1007,7 @@ describe('stalls', () => {
     const started = Date.now();
     const err = await caught(conn.getResponse());
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as TimeoutError).code).toBe('HW_ERR_TIMEOUT');
+    expect((err as TimeoutError).code).toBe('HW_ERR_READ_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(3000);
     // The stalled socket is given up.

@@ -401,7 +401,7 @@ describe('HTTPConnection with a proxy that is not there, or does not answer', ()
       const started = Date.now();
       const err = await c.request('GET', '/').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TimeoutError);
-      expect((err as TimeoutError).code).toBe('HW_ERR_TIMEOUT');
+      expect((err as TimeoutError).code).toBe('HW_ERR_CONNECT_TIMEOUT');
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(proxy.received()).toMatch(/^CONNECT localhost:8443 HTTP\/1\.1\r\nHost: localhost:8443\r\n/);
     } finally {
