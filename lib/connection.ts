@@ -55,12 +55,18 @@ export interface HTTPConnectionOptions extends EndpointOptions {
   http2?: Omit<HTTP20ConnectionOptions, 'socket' | 'upgraded' | 'secure' | 'port' | 'tls' | 'timeout'>;
   /** Most octets in an HTTP/1.1 response head. Default 64 KiB. */
   maxHeaderSize?: number;
+  /** HTTP/1.1: send an idempotent request again, once, after a reused idle connection was found closed. Default true. */
+  retryIdleReset?: boolean;
 }
 
 /** Options of a request. */
 export interface HTTPRequestOptions {
   headers?: HeadersInit;
   body?: RequestBody;
+  /** This request's read timeout in ms, instead of the connection's; 0 for none. */
+  timeout?: number;
+  /** Aborts the request (HTTP/2: the stream is reset; HTTP/1.1: the socket is closed if it is on the wire). */
+  signal?: AbortSignal;
 }
 
 /** Options that the facade hands to either connection as they are. */
@@ -125,6 +131,48 @@ export class HTTPConnection {
   /** The connection underneath, once chosen. */
   get connection(): HTTP20Connection | HTTP11Connection | null {
     return this.protocol === 'h2' ? this.h2 : this.protocol === 'http/1.1' ? this.h1 : null;
+  }
+
+  /**
+   * Whether new requests can go on this connection: it has not been closed,
+   * and on HTTP/2 it has not failed and the server has not sent GOAWAY.
+   */
+  get isAvailable(): boolean {
+    if (this.dialAbort.signal.aborted) return false;
+    if (this.h2 !== null) return this.h2.isAvailable;
+    return this.h1?.isAvailable ?? true;
+  }
+
+  /**
+   * How many requests may be in flight at once: the server's
+   * MAX_CONCURRENT_STREAMS on HTTP/2, 1 on HTTP/1.1, and 1 while the
+   * protocol is not known yet.
+   */
+  get maxConcurrentStreams(): number {
+    return this.protocol === 'h2' ? this.h2!.maxConcurrentStreams : 1;
+  }
+
+  /**
+   * Calls `listener` whenever what a pool sees of this connection may have
+   * changed (HTTP/2: the server's limits, GOAWAY, the connection ending;
+   * either protocol: close()). Returns a function that stops it.
+   */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private readonly watchers = new Set<() => void>();
+
+  private notify(): void {
+    for (const w of this.watchers) w();
+  }
+
+  /** Takes `h2` as the connection in use, and passes on what it reports. */
+  private adopt(h2: HTTP20Connection): HTTP20Connection {
+    this.h2 = h2;
+    h2.watch(() => this.notify());
+    return h2;
   }
 
   /** Connects now and settles the protocol as far as it can be without a request. */
@@ -222,6 +270,7 @@ export class HTTPConnection {
     // No new requests, and a dial in progress (a handshake that stalls, say)
     // is abandoned rather than waited for.
     this.dialAbort.abort();
+    this.notify();
     void this.dialingH1?.close();
     if (this.connecting !== null) await this.connecting.catch(() => {});
     // A pending upgrade may finish, but not hold close() forever (it did, on a
@@ -262,7 +311,7 @@ export class HTTPConnection {
 
   private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
     return new HTTP11Connection(hostPort(this.host, this.port), {
-      ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders']),
+      ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders', 'retryIdleReset']),
       port: this.port,
       secure: this.secure,
       ...(socket !== undefined ? { socket } : {}),
@@ -277,8 +326,7 @@ export class HTTPConnection {
       const socket = await this.dialOrigin(alpn);
       const chosen = alpnOf(socket);
       if (chosen === 'h2') {
-        this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
-        await this.h2.connect();
+        await this.adopt(new HTTP20Connection(authority, this.h2Options(socket))).connect();
         return;
       }
       if (forceProto === 'h2') {
@@ -296,8 +344,7 @@ export class HTTPConnection {
     }
     if (forceProto === 'h2' || this.options.priorKnowledge === true) {
       const socket = await this.dialOrigin();
-      this.h2 = new HTTP20Connection(authority, this.h2Options(socket));
-      await this.h2.connect();
+      await this.adopt(new HTTP20Connection(authority, this.h2Options(socket))).connect();
       return;
     }
     const h1 = this.h1Connection(undefined);
@@ -351,7 +398,7 @@ export class HTTPConnection {
           });
     if (switched === null) return null;
     await h2.adoptUpgraded(switched.socket, { method, rest: switched.rest });
-    this.h2 = h2;
+    this.adopt(h2);
     this.h1 = null;
     return 1;
   }

@@ -34,6 +34,7 @@ export {
   DecodeError,
   NewConnectionError,
   ReadTimeoutError,
+  RequestAbortedError,
   SSLError,
   StreamRefusedError,
   StreamResetError,

@@ -189,6 +189,24 @@ export class ReadTimeoutError extends TimeoutError {
   }
 }
 
+/**
+ * The caller aborted the request with its AbortSignal. Its `name` is
+ * `'AbortError'`, as code that checks for DOM aborts expects; `cause` is
+ * the signal's reason.
+ */
+export class RequestAbortedError extends HyperwireError {
+  constructor(message = 'The request was aborted', options: HyperwireErrorOptions = {}) {
+    super('HW_ERR_ABORTED', message, { scope: 'stream', ...options });
+    this.name = 'AbortError';
+  }
+}
+
+/** The error for an aborted signal: its reason when that is already ours, else a RequestAbortedError carrying it. */
+export function abortError(signal: AbortSignal): HyperwireError {
+  const reason: unknown = signal.reason;
+  return reason instanceof HyperwireError ? reason : new RequestAbortedError('The request was aborted', { cause: reason });
+}
+
 /** TLS set-up failed, or ALPN did not select the protocol required. */
 export class TLSError extends HyperwireError {
   constructor(code: string, message: string, options: HyperwireErrorOptions = {}) {

@@ -18,7 +18,7 @@ import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../co
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
-import { ConnectionError, HTTP11Error, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
+import { abortError, ConnectionError, HTTP11Error, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { alpnOf, authorityOf, dialOptionsOf, dialTCP, type EndpointOptions, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
@@ -40,12 +40,26 @@ export interface HTTP11ConnectionOptions extends EndpointOptions {
   proxyHeaders?: HeadersInit;
   /** An already connected socket to use first (TLS with http/1.1 or no ALPN, or cleartext). */
   socket?: net.Socket;
+  /**
+   * Send an idempotent request again, once, when a reused keep-alive
+   * connection turns out to have been closed by the server before it
+   * answered (RFC 9112 §9.3.1). Default true; a pool that counts every
+   * attempt itself turns it off.
+   */
+  retryIdleReset?: boolean;
 }
 
 /** Options of a request. */
 export interface HTTP11RequestOptions {
   headers?: HeadersInit;
   body?: RequestBody;
+  /** This request's read timeout in ms, instead of the connection's; 0 for none. */
+  timeout?: number;
+  /**
+   * Aborts the request: one still queued is dropped; one on the wire
+   * fails and its socket is closed (HTTP/1.1 cannot cancel otherwise).
+   */
+  signal?: AbortSignal;
 }
 
 /** @internal What a 101 to an Upgrade request hands over. */
@@ -89,6 +103,10 @@ interface Exchange {
   onSent: (() => void) | null;
   /** Set for an Upgrade request: settles with the switch, or null if the server answered otherwise. */
   upgrade: Deferred<Switched | null> | null;
+  /** Its read timeout in ms (0: none). */
+  readTimeout: number;
+  /** Removes the listener on the request's AbortSignal, if it has one. */
+  unlisten: (() => void) | null;
 }
 
 /** Methods that may be sent again after a connection was lost before any response (RFC 9110 §9.2.2). */
@@ -184,8 +202,31 @@ export class HTTP11Connection {
    */
   async request(method: string, url: string, options: HTTP11RequestOptions = {}): Promise<null> {
     const ex = this.prepare(method, url, options, undefined);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) throw abortError(signal);
+      const onAbort = (): void => this.stalled(ex, abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Once the exchange is over (or failed) the listener has nothing to do.
+      ex.unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
     await this.submit(ex);
     return null;
+  }
+
+  /** Whether new requests can go on this connection: close() has not been called and no protocol switch took it. */
+  get isAvailable(): boolean {
+    return !this.closing && !this.switched;
+  }
+
+  /** close() has been called: the connection takes no more requests. */
+  get isClosed(): boolean {
+    return this.closing;
+  }
+
+  /** Requests made whose exchange is not over yet (queued, on the wire, or with a body still arriving). */
+  get activeStreams(): number {
+    return this.queue.length + (this.current === null ? 0 : 1);
   }
 
   /**
@@ -213,7 +254,8 @@ export class HTTP11Connection {
       cur.unbounded = true;
       this.socket?.resume();
     }
-    if (this.readTimeout <= 0) return ex.response.promise;
+    const readTimeout = ex.readTimeout;
+    if (readTimeout <= 0) return ex.response.promise;
     // The wait is timed from when the request is on the wire: time spent
     // queued behind an earlier response is not the server stalling.
     const timed = deferred<void>();
@@ -224,10 +266,10 @@ export class HTTP11Connection {
       ex.response.promise.catch(() => timed.resolve());
     }
     return timed.promise.then(() =>
-      withTimeout(ex.response.promise, this.readTimeout, () => {
+      withTimeout(ex.response.promise, readTimeout, () => {
         // A server that stalls holds the wire: the request fails, and the
         // socket goes so that requests queued behind it can proceed.
-        const error = new ReadTimeoutError(`Timed out after ${this.readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
+        const error = new ReadTimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
         this.stalled(ex, error);
         return error;
       }),
@@ -238,6 +280,8 @@ export class HTTP11Connection {
   private stalled(ex: Exchange, error: HyperwireError): void {
     if (ex.done) return;
     this.fail(ex, error);
+    const i = this.queue.indexOf(ex);
+    if (i >= 0) this.queue.splice(i, 1);
     this.dropWire(ex);
   }
 
@@ -314,6 +358,7 @@ export class HTTP11Connection {
       bodyLength: body === null ? null : body.length,
       extra: extraFields,
     });
+    const readTimeout = options.timeout ?? this.readTimeout;
     const ex: Exchange = {
       // Methods are case-sensitive (RFC 9110 §9.1): only HEAD is HEAD.
       method,
@@ -323,7 +368,7 @@ export class HTTP11Connection {
       response: deferred<HTTP11Response>(),
       bodyQueue: new BodyQueue(
         () => this.maybeResume(ex),
-        this.readTimeout,
+        readTimeout,
         // A body that stalls holds the wire: it fails, and the socket goes so
         // that requests queued behind it can proceed on a new one.
         (error) => this.stalled(ex, error),
@@ -340,6 +385,8 @@ export class HTTP11Connection {
       bodySent: body === null,
       onSent: null,
       upgrade: null,
+      readTimeout,
+      unlisten: null,
     };
     return ex;
   }
@@ -565,6 +612,7 @@ export class HTTP11Connection {
         const ex = this.current;
         if (ex === null) return;
         ex.done = true;
+        ex.unlisten?.();
         ex.continueWaiter?.();
         this.release();
         ex.bodyQueue.end();
@@ -685,7 +733,7 @@ export class HTTP11Connection {
     if (ex.done) return;
     this.release();
     const replayable = ex.body === null || ex.body.bytes !== undefined;
-    if (!ex.responded && ex.reused && !ex.retried && IDEMPOTENT.has(ex.method) && replayable && !this.closing) {
+    if (!ex.responded && ex.reused && !ex.retried && IDEMPOTENT.has(ex.method) && replayable && !this.closing && this.options.retryIdleReset !== false) {
       // The server closed an idle keep-alive connection as we reused it
       // (RFC 9112 §9.3.1): nothing was processed, so send it again.
       debug('http/1.1 connection closed before a response: retrying %s %s', ex.method, ex.path);
@@ -706,6 +754,7 @@ export class HTTP11Connection {
     if (ex.failed !== null) return;
     ex.failed = error;
     ex.done = true;
+    ex.unlisten?.();
     ex.continueWaiter?.();
     ex.upgrade?.reject(error);
     ex.response.reject(error);

@@ -12,7 +12,7 @@ import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
-import { ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
+import { abortError, ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, StreamRefusedError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { CONNECTION_PREFACE, FrameType, frameTypeName, MAX_FRAME_SIZE_LIMIT } from '../frame/constants.js';
 import { FrameReader } from '../frame/reader.js';
@@ -51,6 +51,17 @@ export interface HTTP20ConnectionOptions extends SessionOptions, EndpointOptions
 export interface RequestOptions {
   headers?: HeadersInit;
   body?: RequestBody;
+  /**
+   * This request's read timeout in ms (each wait for its response head or
+   * body), instead of the connection's; 0 for none.
+   */
+  timeout?: number;
+  /**
+   * Aborts the request: one still queued for a stream slot is dropped, an
+   * open stream is reset with CANCEL. Its calls then fail with a
+   * RequestAbortedError (or the signal's reason, when that is one of ours).
+   */
+  signal?: AbortSignal;
 }
 
 /** Per-stream bookkeeping of the connection. */
@@ -67,6 +78,10 @@ interface StreamRecord {
   /** Pushes promised on this stream not yet handed out by getPushes(). */
   pushes: HTTP20Push[];
   writable: (() => void) | null;
+  /** Its read timeout in ms (0: none). */
+  readTimeout: number;
+  /** Removes the listener on the request's AbortSignal, if it has one. */
+  unlisten: (() => void) | null;
 }
 
 interface QueuedRequest {
@@ -74,6 +89,8 @@ interface QueuedRequest {
   endStream: boolean;
   id: Deferred<number>;
   start: (id: number) => void;
+  readTimeout: number;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -146,6 +163,49 @@ export class HTTP20Connection {
     return authorityOf(this);
   }
 
+  /**
+   * Whether new requests can go on this connection: it has not failed or
+   * been closed, and the server has not sent GOAWAY.
+   */
+  get isAvailable(): boolean {
+    return this.failure === null && !this.closing;
+  }
+
+  /** The connection has failed or been closed for good. */
+  get isClosed(): boolean {
+    return this.failure !== null;
+  }
+
+  /**
+   * How many streams the server lets us open at once (its
+   * SETTINGS_MAX_CONCURRENT_STREAMS; 100 until its SETTINGS arrive, and
+   * Infinity if it sets no limit).
+   */
+  get maxConcurrentStreams(): number {
+    return this.session.peerMaxConcurrentStreams;
+  }
+
+  /** Requests opened and not yet closed, plus those queued for a stream slot. */
+  get activeStreams(): number {
+    return this.session.openStreams + this.queue.length;
+  }
+
+  /**
+   * Calls `listener` whenever what a pool sees of this connection may have
+   * changed: a stream slot freed, the server's limits changed, GOAWAY, or
+   * the connection ended. Returns a function that stops it.
+   */
+  watch(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private readonly watchers = new Set<() => void>();
+
+  private notify(): void {
+    for (const w of this.watchers) w();
+  }
+
   /** Connects now (requests do this on their own). */
   connect(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
@@ -176,10 +236,18 @@ export class HTTP20Connection {
     if (body !== null && body.length !== undefined && !headers.some((h) => h[0] === 'content-length')) {
       headers.push(['content-length', String(body.length)]);
     }
+    const signal = options.signal;
+    if (signal?.aborted === true) throw abortError(signal);
     await this.connect();
-    const id = await this.enqueue(headers, body === null, (streamId) => {
-      if (body !== null) void this.sendBody(streamId, body.bytes, body.stream);
-    });
+    const id = await this.enqueue(
+      headers,
+      body === null,
+      (streamId) => {
+        if (body !== null) void this.sendBody(streamId, body.bytes, body.stream);
+      },
+      options.timeout ?? this.readTimeout,
+      signal,
+    );
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
     return id;
   }
@@ -574,33 +642,50 @@ export class HTTP20Connection {
         case 'goaway':
           debug('GOAWAY: last stream %d, %s', event.lastStreamId, errorCodeName(event.errorCode));
           this.closing = true;
-          this.failQueued(new ConnectionError('HW_ERR_GOAWAY', `The server sent GOAWAY (${errorCodeName(event.errorCode)}): request not sent`, { errorCode: event.errorCode }));
+          // Never sent, so never processed: safe to send elsewhere (§6.8).
+          this.failQueued(new StreamRefusedError(`The server sent GOAWAY (${errorCodeName(event.errorCode)}): request not sent`, { errorCode: event.errorCode }));
           this.maybeIdle();
+          this.notify();
           break;
         case 'writable':
           this.streams.get(event.streamId)?.writable?.();
           break;
         case 'capacity':
           this.pump();
+          if (this.queue.length === 0) this.notify();
           break;
         case 'connectionError':
           this.shutdown(event.error);
           break;
         case 'settings':
+          // The server's MAX_CONCURRENT_STREAMS may have changed.
+          this.notify();
+          break;
         case 'settingsAck':
           break;
       }
     }
   }
 
+  /** An abort of the request resets its stream with CANCEL and fails its calls. */
+  private listenForAbort(record: StreamRecord, signal: AbortSignal): void {
+    const onAbort = (): void => this.cancel(record, abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    record.unlisten = () => signal.removeEventListener('abort', onAbort);
+  }
+
   /** A stream ended or failed: push waiters, close() and the record's memory hear of it. */
   private streamOver(record: StreamRecord): void {
+    if (record.unlisten !== null) {
+      record.unlisten();
+      record.unlisten = null;
+    }
     wakeAll(this.pushWaiters);
     this.maybeIdle();
     this.maybeForget(record);
   }
 
-  private track(id: number, pushed: boolean): StreamRecord {
+  private track(id: number, pushed: boolean, readTimeout = this.readTimeout): StreamRecord {
     const record: StreamRecord = {
       id,
       response: deferred<HTTP20Response>(),
@@ -609,7 +694,7 @@ export class HTTP20Connection {
           this.session.consumed(id, n);
           this.flush();
         },
-        this.readTimeout,
+        readTimeout,
         (error) => this.timedOut(record, error),
       ),
       taken: false,
@@ -619,16 +704,35 @@ export class HTTP20Connection {
       pushed,
       pushes: [],
       writable: null,
+      readTimeout,
+      unlisten: null,
     };
     this.streams.set(id, record);
     return record;
   }
 
-  private enqueue(headers: HeaderInput[], endStream: boolean, start: (id: number) => void): Promise<number> {
+  private enqueue(headers: HeaderInput[], endStream: boolean, start: (id: number) => void, readTimeout = this.readTimeout, signal?: AbortSignal): Promise<number> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'The connection is closing: no new requests'));
+    if (signal?.aborted === true) return Promise.reject(abortError(signal));
     const id = deferred<number>();
-    this.queue.push({ headers, endStream, id, start });
+    const q: QueuedRequest = { headers, endStream, id, start, readTimeout, signal };
+    this.queue.push(q);
+    if (signal !== undefined) {
+      // Still waiting for a stream slot: an abort takes it out of the queue.
+      const onAbort = (): void => {
+        const i = this.queue.indexOf(q);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          id.reject(abortError(signal));
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void id.promise.then(
+        () => signal.removeEventListener('abort', onAbort),
+        () => signal.removeEventListener('abort', onAbort),
+      );
+    }
     this.pump();
     return id.promise;
   }
@@ -644,8 +748,9 @@ export class HTTP20Connection {
         q.id.reject(err as Error);
         continue;
       }
-      this.track(id, false);
+      const record = this.track(id, false, q.readTimeout);
       this.outstanding.push(id);
+      if (q.signal !== undefined) this.listenForAbort(record, q.signal);
       q.id.resolve(id);
       q.start(id);
     }
@@ -706,15 +811,18 @@ export class HTTP20Connection {
       this.flush();
       this.maybeIdle();
     }
+    record.unlisten?.();
+    record.unlisten = null;
     // Forget finished streams whose response was handed out, to bound memory.
     this.streams.delete(record.id);
   }
 
   /** `promise`, or a TimeoutError after the read timeout; a stream that stalled so is given up. */
   private withReadTimeout<T>(promise: Promise<T>, what: string, record?: StreamRecord): Promise<T> {
-    if (this.readTimeout <= 0) return promise;
-    return withTimeout(promise, this.readTimeout, () => {
-      const error = new ReadTimeoutError(`Timed out after ${this.readTimeout} ms waiting for ${what}`);
+    const ms = record?.readTimeout ?? this.readTimeout;
+    if (ms <= 0) return promise;
+    return withTimeout(promise, ms, () => {
+      const error = new ReadTimeoutError(`Timed out after ${ms} ms waiting for ${what}`);
       if (record !== undefined) this.timedOut(record, error);
       return error;
     });
@@ -726,6 +834,11 @@ export class HTTP20Connection {
    * every later call on it fails with the same TimeoutError.
    */
   private timedOut(record: StreamRecord, error: ReadTimeoutError): void {
+    this.cancel(record, error);
+  }
+
+  /** Gives up a stream: it is reset with CANCEL, and its calls fail with `error`. */
+  private cancel(record: StreamRecord, error: HyperwireError): void {
     if (record.ended || record.failed !== null) return;
     this.session.resetStream(record.id, ErrorCode.CANCEL);
     this.failRecord(record, error);
@@ -769,6 +882,7 @@ export class HTTP20Connection {
       socket.destroySoon();
     }
     wakeAll(this.idleWaiters);
+    this.notify();
   }
 
   /**
