@@ -1,8 +1,15 @@
 /**
  * The encoder's side of the dynamic table (RFC 7541 §2.3.2, §4): the entries
  * in a ring, a per-name record that answers "is this pair, or this name, in
- * a table?" with one map lookup, and an undo log so a block that fails
- * half-way leaves no trace.
+ * a table?" with one map lookup, and what a block needs to be undone when it
+ * fails half-way.
+ *
+ * Entries have absolute ids (the n-th added has id n-1) and live in the ring
+ * slot `id & mask`, so an id never needs renumbering: the HPACK index of an
+ * entry is 62 + (inserted - 1 - id), and the entries present are the ids from
+ * `inserted - length` up. The entries of one name are linked newest to oldest
+ * through the ring (`prev`), so adding or evicting an entry touches no
+ * per-name list: a chain simply ends at the first id that has been evicted.
  */
 
 import { ENTRY_OVERHEAD } from './dynamic-table.js';
@@ -23,28 +30,32 @@ export const POLICY_COOKIE = 3;
  * Everything the encoder knows about one header name: its static index and
  * static full matches, its dynamic entries, and how to treat it.
  */
-export interface NameState {
-  readonly name: string;
-  /** The name's lowest static index, or 0. */
-  readonly staticIndex: number;
-  /** Static full matches: their values and indexes (a name has at most 7). */
-  readonly staticValues: readonly string[];
-  readonly staticIndexes: readonly number[];
+export class NameState {
   /**
-   * Values of the dynamic entries with this name, oldest first, and their
-   * absolute ids. A name rarely has more than a few entries at once, and a
-   * short scan beats keeping a map in step with every add and eviction.
+   * Absolute id of the newest dynamic entry with this name. It is below the
+   * table's oldest id when the name has no entry (-1 before the first).
    */
-  readonly values: string[];
-  readonly ids: number[];
+  newest = -1;
+  /** Dynamic entries with this name. */
+  count = 0;
   /**
    * value -> absolute id of the newest entry, kept from when the name has
    * more than {@link MAP_THRESHOLD} entries until it is down to
-   * {@link MAP_DROP}, so a name with many values
-   * (a big table full of `cookie` crumbs) does not make lookups linear.
+   * {@link MAP_DROP}, so a name with many values (a big table full of
+   * `cookie` crumbs) does not make lookups linear. Below that a walk of the
+   * name's chain beats keeping a map in step with every add and eviction.
    */
-  map: Map<string, number> | null;
-  readonly policy: NamePolicy;
+  map: Map<string, number> | null = null;
+
+  constructor(
+    readonly name: string,
+    /** The name's lowest static index, or 0. */
+    readonly staticIndex: number,
+    /** Static full matches: their values and indexes (a name has at most 7). */
+    readonly staticValues: readonly string[],
+    readonly staticIndexes: readonly number[],
+    readonly policy: NamePolicy,
+  ) {}
 }
 
 /** Above this many entries for one name, its values are also kept in a map. */
@@ -55,12 +66,12 @@ const MAP_THRESHOLD = 16;
  */
 const MAP_DROP = MAP_THRESHOLD / 2;
 
-/** A name's value -> newest id map, built from its lists. */
-function mapOf(state: NameState): Map<string, number> {
-  const map = new Map<string, number>();
-  for (let i = 0; i < state.values.length; i++) map.set(state.values[i]!, state.ids[i]!);
-  return map;
-}
+/**
+ * States of names with no entry are kept (a name seen once is usually seen
+ * again) until the name map holds this many more than the names that have
+ * entries; then they are dropped, so the map stays bounded by the table.
+ */
+const SPARE_NAMES = 64;
 
 const NONE: readonly string[] = [];
 const NO_INDEXES: readonly number[] = [];
@@ -80,32 +91,30 @@ export class EncoderTable {
   size = 0;
   /** Entries currently in the table. */
   length = 0;
-  /**
-   * Entries ever added. Entry ids are absolute (the n-th added has id n-1),
-   * so they need no renumbering when entries are added or evicted; the HPACK
-   * index of id is 62 + (inserted - 1 - id).
-   */
+  /** Entries ever added: the next entry's id. */
   inserted = 0;
 
-  // Ring of entries, oldest at `head`; capacity a power of two.
+  // The ring, indexed by `id & mask`; capacity a power of two. Slots of
+  // evicted entries keep their contents until reused, which is what lets a
+  // failed block be undone without a log of what it evicted.
   private states: NameState[];
   private values: string[];
+  /** The id of the previous entry with the same name (any value, possibly evicted). */
+  private prev: Float64Array;
   private mask: number;
-  private head = 0;
 
-  /** Every name seen that is static or has dynamic entries. */
+  /** Every name seen that is static or has dynamic entries, and a few without. */
   private readonly names = new Map<string, NameState>();
+  /** When the name map reaches this size, the states without entries go. */
+  private sweepAt = SPARE_NAMES;
   private readonly neverIndex: ReadonlySet<string>;
   private readonly volatile: ReadonlySet<string>;
 
-  // Undo log of the block being encoded.
-  private blockStart = 0;
+  // The table as the block being encoded found it.
+  private blockInserted = 0;
+  private blockOldest = 0;
+  private blockSize = 0;
   private blockMaxSize = 0;
-  // Entries evicted by the block, in [0, evicted): counted, not truncated,
-  // since truncating an array is a runtime call and this runs per block.
-  private readonly evictedStates: NameState[] = [];
-  private readonly evictedValues: string[] = [];
-  private evicted = 0;
 
   constructor(maxSize: number, neverIndex: ReadonlySet<string>, volatile: ReadonlySet<string>) {
     this.maxSize = maxSize;
@@ -113,19 +122,14 @@ export class EncoderTable {
     this.volatile = volatile;
     this.states = new Array<NameState>(16);
     this.values = new Array<string>(16);
+    this.prev = new Float64Array(16);
     this.mask = 15;
   }
 
-  /**
-   * The state of `name`, or undefined for a name that is in neither table
-   * (then {@link policyOf} says how to treat it).
-   */
-  lookup(name: string): NameState | undefined {
+  /** The state of `name`, created on first sight. */
+  lookup(name: string): NameState {
     const state = this.names.get(name);
-    if (state !== undefined) return state;
-    const statics = STATIC_NAMES.get(name);
-    if (statics === undefined) return undefined;
-    return this.create(name, statics.nameIndex, statics.values, statics.indexes);
+    return state !== undefined ? state : this.create(name);
   }
 
   /** Index of the static entry with this exact pair, or 0. */
@@ -139,14 +143,6 @@ export class EncoderTable {
     return 0;
   }
 
-  /** How to treat `name`'s values. */
-  policyOf(name: string): NamePolicy {
-    if (this.neverIndex.has(name)) return POLICY_NEVER;
-    if (name === 'cookie') return POLICY_COOKIE;
-    if (this.volatile.has(name)) return POLICY_VOLATILE;
-    return POLICY_INDEX;
-  }
-
   /** HPACK index of the newest dynamic entry with this exact pair, or 0. */
   pairIndex(state: NameState, value: string): number {
     const map = state.map;
@@ -154,13 +150,18 @@ export class EncoderTable {
       const id = map.get(value);
       return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
     }
-    const values = state.values;
+    const oldest = this.inserted - this.length;
+    const values = this.values;
+    const prev = this.prev;
+    const mask = this.mask;
     const length = value.length;
-    for (let i = values.length - 1; i >= 0; i--) {
+    for (let id = state.newest; id >= oldest; ) {
+      const slot = id & mask;
       // Comparing lengths first keeps most mismatches out of the string
       // comparison builtin.
-      const v = values[i]!;
-      if (v.length === length && v === value) return STATIC_TABLE_LENGTH + this.inserted - state.ids[i]!;
+      const v = values[slot]!;
+      if (v.length === length && v === value) return STATIC_TABLE_LENGTH + this.inserted - id;
+      id = prev[slot]!;
     }
     return 0;
   }
@@ -168,35 +169,32 @@ export class EncoderTable {
   /** The best index for the name alone: the static one, else the newest dynamic one, else 0. */
   nameIndex(state: NameState): number {
     if (state.staticIndex !== 0) return state.staticIndex;
-    const ids = state.ids;
-    return ids.length === 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - ids[ids.length - 1]!;
+    return state.count === 0 ? 0 : STATIC_TABLE_LENGTH + this.inserted - state.newest;
   }
 
   /**
    * Adds an entry, evicting from the old end as needed (RFC 7541 §4.4). An
-   * entry larger than the whole table empties it and is not added.
+   * entry larger than the whole table empties it and is not added; it takes
+   * no id, since nothing can refer to it.
    */
-  add(state: NameState | undefined, name: string, value: string): void {
-    const size = name.length + value.length + ENTRY_OVERHEAD;
+  add(state: NameState, value: string): void {
+    const size = state.name.length + value.length + ENTRY_OVERHEAD;
     while (this.length > 0 && this.size + size > this.maxSize) this.evictOldest();
-    this.inserted++;
     if (size > this.maxSize) return;
-    if (state === undefined) state = this.create(name, 0, NONE, NO_INDEXES);
-    // The evictions may have taken the name's last entry and so dropped its
-    // state from the map (see release): register it again, or the entry
-    // added to it below would never be found.
-    else if (state.values.length === 0) this.attach(state);
-    if (this.length === this.states.length) this.grow();
-    const slot = (this.head + this.length) & this.mask;
+    const id = this.inserted;
+    // Keep every slot the block may have to restore (see rollback).
+    if (id - this.blockOldest > this.mask) this.grow();
+    const slot = id & this.mask;
     this.states[slot] = state;
     this.values[slot] = value;
+    this.prev[slot] = state.newest;
+    this.inserted = id + 1;
     this.length++;
     this.size += size;
-    const id = this.inserted - 1;
-    state.values.push(value);
-    state.ids.push(id);
+    state.newest = id;
+    state.count++;
     if (state.map !== null) state.map.set(value, id);
-    else if (state.values.length > MAP_THRESHOLD) state.map = mapOf(state);
+    else if (state.count > MAP_THRESHOLD) state.map = this.mapOf(state);
   }
 
   /** Sets the maximum size, evicting until the table fits (RFC 7541 §4.3). */
@@ -205,152 +203,127 @@ export class EncoderTable {
     while (this.length > 0 && this.size > maxSize) this.evictOldest();
   }
 
-  /** Starts the undo log for a new block. */
+  /** Notes the table as it is, for {@link rollback}. */
   beginBlock(): void {
-    this.blockStart = this.inserted;
+    this.blockInserted = this.inserted;
+    this.blockOldest = this.inserted - this.length;
+    this.blockSize = this.size;
     this.blockMaxSize = this.maxSize;
-    if (this.evicted !== 0) this.clearEvicted();
   }
 
   /**
    * Puts the table back as it was at {@link beginBlock}: drops the entries
    * added since, restores the maximum size and the entries evicted since.
+   * Their slots are intact: {@link add} grows the ring rather than reuse a
+   * slot of the block's oldest entry. Rare (a block failed), so it simply
+   * recounts the names of every entry involved.
    */
   rollback(): void {
-    while (this.inserted > this.blockStart) {
-      // Present entries always have the dense ids inserted - length ..
-      // inserted - 1 (an entry too big for the table was counted but left
-      // the table empty), so the newest present one is the block's newest.
-      if (this.length > 0) {
-        const slot = (this.head + this.length - 1) & this.mask;
-        const state = this.states[slot]!;
-        const value = this.values[slot]!;
-        this.states[slot] = undefined as unknown as NameState;
-        this.values[slot] = undefined as unknown as string;
-        this.length--;
-        this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
-        this.inserted--;
-        // The block's newest entry is last in its name's list; the entry
-        // before it, if any, is the name's newest again.
-        state.values.pop();
-        state.ids.pop();
-        // An older entry with the same value, if any, is matched again.
-        if (state.map !== null) state.map = state.values.length > MAP_DROP ? mapOf(state) : null;
-        this.release(state);
-      } else {
-        this.inserted--;
-      }
+    const states = this.states;
+    const mask = this.mask;
+    const end = this.inserted;
+    // Newest first, so each name's newest goes back to what it was.
+    for (let id = end - 1; id >= this.blockInserted; id--) {
+      const slot = id & mask;
+      states[slot]!.newest = this.prev[slot]!;
     }
+    for (let id = this.blockOldest; id < end; id++) {
+      const state = states[id & mask]!;
+      state.count = 0;
+      state.map = null;
+    }
+    this.inserted = this.blockInserted;
+    this.length = this.blockInserted - this.blockOldest;
+    this.size = this.blockSize;
     this.maxSize = this.blockMaxSize;
-    // Evicted oldest-first: put back newest-first at the old end.
-    for (let j = this.evicted - 1; j >= 0; j--) {
-      this.pushOldest(this.evictedStates[j]!, this.evictedValues[j]!);
+    for (let id = this.blockOldest; id < this.inserted; id++) {
+      const state = states[id & mask]!;
+      state.count++;
+      // A state dropped while its last entry was out must be found again.
+      if (this.names.get(state.name) !== state) this.names.set(state.name, state);
     }
-    this.clearEvicted();
+    for (let id = this.blockOldest; id < this.inserted; id++) {
+      const state = states[id & mask]!;
+      if (state.count > MAP_THRESHOLD && state.map === null) state.map = this.mapOf(state);
+    }
   }
 
-  private create(name: string, staticIndex: number, staticValues: readonly string[], staticIndexes: readonly number[]): NameState {
-    const state: NameState = {
-      name,
-      staticIndex,
-      staticValues,
-      staticIndexes,
-      values: [],
-      ids: [],
-      map: null,
-      policy: this.policyOf(name),
-    };
+  /** A new state for `name`, registered. */
+  private create(name: string): NameState {
+    if (this.names.size >= this.sweepAt) this.sweep();
+    const statics = STATIC_NAMES.get(name);
+    const state =
+      statics === undefined
+        ? new NameState(name, 0, NONE, NO_INDEXES, this.policyOf(name))
+        : new NameState(name, statics.nameIndex, statics.values, statics.indexes, this.policyOf(name));
     this.names.set(name, state);
     return state;
   }
 
+  /** How to treat `name`'s values. */
+  private policyOf(name: string): NamePolicy {
+    if (this.neverIndex.has(name)) return POLICY_NEVER;
+    if (name === 'cookie') return POLICY_COOKIE;
+    if (this.volatile.has(name)) return POLICY_VOLATILE;
+    return POLICY_INDEX;
+  }
+
+  /**
+   * Drops the states of non-static names that have no entry. Every state
+   * with entries stays registered: a name has at most one such state.
+   */
+  private sweep(): void {
+    for (const [name, state] of this.names) {
+      if (state.count === 0 && state.staticIndex === 0) this.names.delete(name);
+    }
+    this.sweepAt = this.names.size + SPARE_NAMES;
+  }
+
   private evictOldest(): void {
-    const slot = this.head;
+    const id = this.inserted - this.length;
+    const slot = id & this.mask;
     const state = this.states[slot]!;
     const value = this.values[slot]!;
-    const id = this.inserted - this.length;
-    if (id < this.blockStart) {
-      this.evictedStates[this.evicted] = state;
-      this.evictedValues[this.evicted] = value;
-      this.evicted++;
-    }
-    this.states[slot] = undefined as unknown as NameState;
-    this.values[slot] = undefined as unknown as string;
-    this.head = (slot + 1) & this.mask;
     this.length--;
     this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
-    // The globally oldest entry is its name's oldest, first in its list;
-    // it shadows nothing, so nothing older takes its place.
-    state.values.shift();
-    state.ids.shift();
+    // The globally oldest entry is its name's oldest: the chain ends here by
+    // itself, and no older entry with the same value needs to be found.
+    state.count--;
     const map = state.map;
     if (map !== null) {
-      if (state.values.length <= MAP_DROP) state.map = null;
+      if (state.count <= MAP_DROP) state.map = null;
       else if (map.get(value) === id) map.delete(value);
     }
-    this.release(state);
   }
 
-  /**
-   * Called after an entry of `state` left the table: drops a state that is
-   * no longer needed, keeping the map bounded by the table plus the static
-   * names.
-   */
-  private release(state: NameState): void {
-    if (state.values.length === 0 && state.staticIndex === 0 && this.names.get(state.name) === state) {
-      this.names.delete(state.name);
+  /** A name's value -> newest id map, built from its chain. */
+  private mapOf(state: NameState): Map<string, number> {
+    const map = new Map<string, number>();
+    const oldest = this.inserted - this.length;
+    for (let id = state.newest; id >= oldest; id = this.prev[id & this.mask]!) {
+      const value = this.values[id & this.mask]!;
+      if (!map.has(value)) map.set(value, id);
     }
+    return map;
   }
 
-  /**
-   * Registers a state again that {@link release} dropped (it had no entries
-   * left). A static name's state is never dropped; setting it is harmless.
-   */
-  private attach(state: NameState): void {
-    this.names.set(state.name, state);
-  }
-
-  /** Puts an evicted entry back at the old end, during a rollback. */
-  private pushOldest(state: NameState, value: string): void {
-    if (this.length === this.states.length) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.states[this.head] = state;
-    this.values[this.head] = value;
-    this.length++;
-    this.size += state.name.length + value.length + ENTRY_OVERHEAD;
-    const id = this.inserted - this.length;
-    if (state.values.length === 0) this.attach(state);
-    // It is the oldest entry: first in its name's list.
-    state.values.unshift(value);
-    state.ids.unshift(id);
-    if (state.map !== null) {
-      if (!state.map.has(value)) state.map.set(value, id);
-    } else if (state.values.length > MAP_THRESHOLD) {
-      state.map = mapOf(state);
-    }
-  }
-
-  /** Forgets the undo log's evicted entries (and lets them be collected). */
-  private clearEvicted(): void {
-    for (let j = 0; j < this.evicted; j++) {
-      this.evictedStates[j] = undefined as unknown as NameState;
-      this.evictedValues[j] = undefined as unknown as string;
-    }
-    this.evicted = 0;
-  }
-
+  /** Doubles the ring, moving every slot the block may still need. */
   private grow(): void {
-    const n = this.states.length;
+    const n = this.mask + 1;
     const states = new Array<NameState>(n * 2);
     const values = new Array<string>(n * 2);
-    for (let i = 0; i < this.length; i++) {
-      const slot = (this.head + i) & this.mask;
-      states[i] = this.states[slot]!;
-      values[i] = this.values[slot]!;
+    const prev = new Float64Array(n * 2);
+    const mask = n * 2 - 1;
+    for (let id = this.blockOldest; id < this.inserted; id++) {
+      const from = id & this.mask;
+      const to = id & mask;
+      states[to] = this.states[from]!;
+      values[to] = this.values[from]!;
+      prev[to] = this.prev[from]!;
     }
     this.states = states;
     this.values = values;
-    this.mask = n * 2 - 1;
-    this.head = 0;
+    this.prev = prev;
+    this.mask = mask;
   }
 }

@@ -6,9 +6,9 @@ import { HPACKEncodingError } from '../common/errors.js';
 import type { Latin1Buffer } from '../common/latin1.js';
 import { DEFAULT_HEADER_TABLE_SIZE } from './decoder.js';
 import { ENTRY_OVERHEAD } from './dynamic-table.js';
-import { EncoderTable, POLICY_COOKIE, POLICY_NEVER, POLICY_VOLATILE } from './encoder-table.js';
-import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js';
-import { encodeInteger } from './primitives.js';
+import { EncoderTable, POLICY_COOKIE, POLICY_INDEX, POLICY_NEVER, POLICY_VOLATILE } from './encoder-table.js';
+import { huffmanEncodeInto } from './huffman-encode.js';
+import { encodedIntegerLength, encodeInteger } from './primitives.js';
 
 /**
  * A header field to encode: [name, value] or [name, value, sensitive]. Names
@@ -167,26 +167,24 @@ export class Encoder {
     }
     const table = this.table;
     const state = table.lookup(name);
-    const policy = state === undefined ? table.policyOf(name) : state.policy;
-    const sensitive =
-      policy === POLICY_NEVER ||
-      (policy === POLICY_COOKIE && value.length < SHORT_COOKIE) ||
-      (field.length > 2 && field[2] === true);
-
-    let nameIndex = 0;
-    if (state !== undefined) {
-      if (!sensitive) {
-        // Exact match: one index (§6.1).
-        let index = table.staticPairIndex(state, value);
-        if (index === 0) index = table.pairIndex(state, value);
-        if (index !== 0) {
-          this.reserve(6);
-          this.pos = encodeInteger(this.out, this.pos, index, 7, 0x80);
-          return;
-        }
-      }
-      nameIndex = table.nameIndex(state);
+    const policy = state.policy;
+    let sensitive = field.length > 2 && field[2] === true;
+    if (policy !== POLICY_INDEX && !sensitive) {
+      sensitive = policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < SHORT_COOKIE);
     }
+
+    if (!sensitive) {
+      // Exact match: one index (§6.1).
+      let index = table.staticPairIndex(state, value);
+      if (index === 0) index = table.pairIndex(state, value);
+      if (index !== 0) {
+        this.reserve(6);
+        if (index < 0x7f) this.out[this.pos++] = 0x80 | index;
+        else this.pos = encodeInteger(this.out, this.pos, index, 7, 0x80);
+        return;
+      }
+    }
+    const nameIndex = table.nameIndex(state);
 
     let flags: number;
     let prefix: number;
@@ -209,7 +207,7 @@ export class Encoder {
     this.pos = encodeInteger(this.out, this.pos, nameIndex, prefix, flags);
     if (nameIndex === 0) this.writeString(name);
     this.writeString(value);
-    if (indexing) table.add(state, name, value);
+    if (indexing) table.add(state, value);
   }
 
   /**
@@ -224,29 +222,29 @@ export class Encoder {
     // any unit above 0xff), so the raw form need not check them again.
     const tried = this.huffman && length > 0;
     if (tried) {
-      if (length < 0x7f) {
-        // One pass: encode behind a one-octet length (the Huffman form is
-        // only used when shorter, so its length fits one octet too) and fall
-        // back to the raw form if it came out no shorter.
-        const end = huffmanEncodeInto(str, out, pos + 1);
-        if (end < 0) throw notBytes();
-        const huffLength = end - pos - 1;
-        if (huffLength < length) {
+      // One pass: encode behind a length prefix sized for the raw length,
+      // and fall back to the raw form if the code came out no shorter. The
+      // Huffman form is used only when shorter, so its prefix is never
+      // longer; in the rare case it is shorter, the code moves up.
+      const room = length < 0x7f ? 1 : encodedIntegerLength(length, 7);
+      const start = pos + room;
+      const end = huffmanEncodeInto(str, out, start);
+      if (end < 0) throw notBytes();
+      const huffLength = end - start;
+      if (huffLength < length) {
+        if (huffLength < 0x7f) {
           out[pos] = 0x80 | huffLength;
-          this.pos = end;
-          return;
-        }
-      } else {
-        const huffLength = huffmanEncodedLength(str);
-        if (huffLength < 0) throw notBytes();
-        if (huffLength < length) {
+          pos++;
+        } else {
           pos = encodeInteger(out, pos, huffLength, 7, 0x80);
-          this.pos = huffmanEncodeInto(str, out, pos);
-          return;
         }
+        if (pos < start) out.copyWithin(pos, start, end);
+        this.pos = pos + huffLength;
+        return;
       }
     }
-    pos = encodeInteger(out, pos, length, 7, 0x00);
+    if (length < 0x7f) out[pos++] = length;
+    else pos = encodeInteger(out, pos, length, 7, 0x00);
     if (length < 32) {
       let units = 0;
       for (let i = 0; i < length; i++) {

@@ -91,6 +91,27 @@ describe('Huffman only where strictly shorter', () => {
     });
   }
 
+  it('lengths across the one-octet prefix (127): the code and its length prefix stay together', () => {
+    // 'a' is 5 bits: the Huffman length crosses 127 at 204 octets, the raw
+    // one at 127, so from 127 to 203 the Huffman prefix is an octet shorter
+    // than the raw one; '{' (15 bits) stays raw at every length.
+    for (const unit of ['a', '{', 'a{']) {
+      for (let n = 100; n <= 260; n++) {
+        const value = unit.repeat(n).slice(0, n);
+        const e = new Encoder({ neverIndex: ['x'] });
+        const block = e.encode([['x', value]]);
+        const s = valueString(block, 1);
+        const huffman = huffmanEncodedLength(value) < value.length;
+        expect(s.huffman, `${unit} x ${n}`).toBe(huffman);
+        expect(s.length).toBe(huffman ? huffmanEncodedLength(value) : value.length);
+        // The block ends right after the string.
+        const prefix = s.length < 0x7f ? 1 : s.length < 0x7f + 0x80 ? 2 : 3;
+        expect(block.length).toBe(3 + prefix + s.length);
+        expect(new Decoder().decode(block)).toEqual([['x', value]]);
+      }
+    }
+  });
+
   it('huffman: false never sets the H bit', () => {
     const e = new Encoder({ huffman: false, neverIndex: ['x'] });
     const block = e.encode([['x', 'www.example.com']]);
@@ -232,6 +253,24 @@ describe('errors leave the encoder unchanged', () => {
     });
   }
 
+  it('a name whose last entry a failed block evicted, and whose state it then dropped, is matched again', () => {
+    // A 64-octet table holds one entry. The failed block evicts x-a's only
+    // entry, then brings in enough new names that the states of names
+    // without entries are dropped, x-a's among them; the rollback puts the
+    // entry back, and its name must find it.
+    const e = new Encoder({ maxTableSize: 64 });
+    const twin = new Encoder({ maxTableSize: 64 });
+    const first: HeaderInput[] = [['x-a', 'v1']];
+    expect(toHex(e.encode(first))).toBe(toHex(twin.encode(first)));
+    const failing: HeaderInput[] = [['x-b', 'v2']];
+    for (let i = 0; i < 100; i++) failing.push([`x-n${i}`, 'v']);
+    failing.push(['x-bad', '\u0100']);
+    expect(() => e.encode(failing)).toThrow(HPACKEncodingError);
+    const again: HeaderInput[] = [['x-a', 'v1']];
+    expect(toHex(e.encode(again))).toBe('be');
+    expect(toHex(twin.encode(again))).toBe('be');
+  });
+
   it('a failed block with a pending size update re-sends the update next time', () => {
     const e = new Encoder();
     const d = new Decoder();
@@ -242,6 +281,74 @@ describe('errors leave the encoder unchanged', () => {
     const block = e.encode([['x-a', '1']]);
     expect(block[0]! & 0xe0).toBe(0x20);
     expect(d.decode(block)).toEqual([['x-a', '1']]);
+  });
+});
+
+describe('failed blocks (fast-check)', () => {
+  // Small tables and few names, so blocks evict names' last entries, re-add
+  // them, add entries too big for the table and cross the value-map
+  // thresholds; many one-off names, so the states of names without entries
+  // are dropped while a block runs.
+  const name = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('x-a', 'x-b', 'x-c', 'cookie', ':path', 'date', 'user-agent') },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 400 }).map((i) => `x-n${i}`) },
+  );
+  const value = fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 30 }).map((i) => `v${i}`) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 300 }).map((n) => 'w'.repeat(n)) },
+  );
+  const field: fc.Arbitrary<HeaderInput> = fc.tuple(name, value).map(([n, v]): HeaderInput => [n, v]);
+  const step = fc.record({
+    resize: fc.option(fc.constantFrom(0, 50, 120, 300, 4096), { nil: undefined }),
+    list: fc.array(field, { maxLength: 30 }),
+    // Where in the list a bad field goes, if this block fails.
+    failAt: fc.option(fc.nat(), { nil: undefined }),
+  });
+
+  it('an encoder whose blocks fail emits what one that never saw them does', () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.constantFrom(64, 200, 600), (steps, size) => {
+        const e = new Encoder({ maxTableSize: size });
+        const twin = new Encoder({ maxTableSize: size });
+        const d = new Decoder({ maxTableSize: Math.max(size, 4096) });
+        for (const s of steps) {
+          if (s.resize !== undefined) {
+            e.setMaxTableSize(s.resize);
+            twin.setMaxTableSize(s.resize);
+          }
+          if (s.failAt !== undefined) {
+            const bad = s.list.slice();
+            bad.splice(s.failAt % (bad.length + 1), 0, ['x-bad', '\u0100']);
+            expect(() => e.encode(bad)).toThrow(HPACKEncodingError);
+          }
+          const block = e.encode(s.list);
+          expect(toHex(block)).toBe(toHex(twin.encode(s.list)));
+          expect(d.decode(block)).toEqual(plain(s.list));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('bounded state', () => {
+  it('names without entries are forgotten: the name map stays near the table', () => {
+    const e = new Encoder({ maxTableSize: 256 });
+    const d = new Decoder({ maxTableSize: 256 });
+    const names = (): Map<string, unknown> => (e as unknown as { table: { names: Map<string, unknown> } }).table.names;
+    let most = 0;
+    for (let i = 0; i < 5000; i++) {
+      const list: HeaderField[] = [
+        [`x-once-${i}`, 'v'],
+        ['x-kept', `${i % 3}`],
+      ];
+      expect(d.decode(e.encode(list))).toEqual(list);
+      most = Math.max(most, names().size);
+    }
+    // A 256-octet table holds at most 8 entries; a few dozen spare states.
+    expect(most).toBeLessThan(100);
+    // The name seen on every block is still matched by index.
+    expect(e.encode([['x-kept', '1']])[0]! & 0x80).toBe(0x80);
   });
 });
 
