@@ -80,7 +80,7 @@ function defined<T extends object, K extends keyof T>(options: T, keys: readonly
 }
 
 /** A response from either protocol: the same reading calls. */
-export type HTTPResponse = HTTP20Response | HTTP11Response;
+export type ConnectionResponse = HTTP20Response | HTTP11Response;
 
 /**
  * A connection to one origin over HTTP/2 or HTTP/1.1, chosen by ALPN (TLS)
@@ -238,12 +238,12 @@ export class HTTPConnection {
    * HTTP/1.1 the next in request order (an ID other than null/undefined is
    * an error there).
    */
-  getResponse(streamId?: number | null): Promise<HTTPResponse> {
+  getResponse(streamId?: number | null): Promise<ConnectionResponse> {
     if (this.upgrading === null && this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
     return this.getResponseSlow(streamId);
   }
 
-  private async getResponseSlow(streamId?: number | null): Promise<HTTPResponse> {
+  private async getResponseSlow(streamId?: number | null): Promise<ConnectionResponse> {
     if (this.upgrading !== null) await this.upgrading.catch(() => {});
     if (this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
     if (this.h1 !== null) {

@@ -73,6 +73,28 @@ export type { TunnelOptions } from './http1/tunnel.js';
 // The facade and TLS.
 export { HTTPConnection } from './connection.js';
 export type { EndpointOptions } from './common/net.js';
-export type { HTTPConnectionOptions, HTTPRequestOptions, HTTPResponse, Protocol } from './connection.js';
+export type { HTTPConnectionOptions, HTTPRequestOptions, ConnectionResponse, Protocol } from './connection.js';
 export { initContext } from './tls.js';
 export type { TLSContextOptions } from './tls.js';
+
+// The pool layer (urllib3's API).
+export { PoolManager, connectionFromUrl } from './pool/pool-manager.js';
+export type { PoolManagerOptions } from './pool/pool-manager.js';
+export { HTTPConnectionPool, HTTPSConnectionPool, poolChannels } from './pool/connection-pool.js';
+export type { ConnectionPoolOptions, TimeoutInput } from './pool/connection-pool.js';
+export { HTTPResponse, REDIRECT_STATUSES } from './pool/response.js';
+export { BodyNotReplayableError } from './pool/urlopen.js';
+export type { RetryInput, UrlopenOptions } from './pool/urlopen.js';
+export type { PoolRequestOptions } from './pool/pool-request.js';
+export { Retry } from './pool/retry.js';
+export { Timeout } from './pool/timeout.js';
+export {
+  ClosedPoolError,
+  EmptyPoolError,
+  HostChangedError,
+  LocationParseError,
+  LocationValueError,
+  MaxRetryError,
+  PoolError,
+  ResponseError,
+} from './pool/errors.js';

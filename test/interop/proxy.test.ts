@@ -14,7 +14,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, HTTPConnection, ProxyError, TimeoutError, TLSError, type HTTPConnectionOptions, type HTTPResponse } from '../../lib/index.js';
+import { ConnectionError, HTTPConnection, ProxyError, TimeoutError, TLSError, type HTTPConnectionOptions, type ConnectionResponse } from '../../lib/index.js';
 import {
   CERT_FILE,
   freePort,

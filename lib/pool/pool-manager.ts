@@ -1,0 +1,140 @@
+/**
+ * PoolManager: urllib3's entry point. Give it URLs; it keeps one pool per
+ * origin (at most `numPools`, least recently used first out), and follows
+ * redirects across origins.
+ */
+
+import { hostPort } from '../common/net.js';
+import { HTTPConnectionPool, HTTPSConnectionPool, type ConnectionPoolOptions } from './connection-pool.js';
+import { LocationValueError } from './errors.js';
+import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
+import type { HTTPResponse } from './response.js';
+import { absoluteUrl, urlopenWithRetries, type UrlopenOptions } from './urlopen.js';
+
+/** Options of {@link PoolManager}: the pools' options, and how many pools to keep. */
+export interface PoolManagerOptions extends ConnectionPoolOptions {
+  /** How many origins' pools to keep; the least recently used is closed when another is needed. Default 10. */
+  numPools?: number;
+}
+
+/**
+ * Makes requests to any URL, keeping a pool of connections per origin. Over
+ * HTTP/2 one connection per origin carries every request at once.
+ *
+ * ```ts
+ * const http = new PoolManager();
+ * const r = await http.request('GET', 'https://example.com/');
+ * r.status; r.data;
+ * ```
+ */
+export class PoolManager {
+  private readonly options: PoolManagerOptions;
+  private readonly numPools: number;
+  /** Pools by origin, least recently used first. */
+  private readonly pools = new Map<string, HTTPConnectionPool>();
+  private closed = false;
+
+  constructor(options: PoolManagerOptions = {}) {
+    this.options = options;
+    this.numPools = options.numPools ?? 10;
+    if (!Number.isInteger(this.numPools) || this.numPools < 1) throw new RangeError(`numPools must be a positive integer, got ${options.numPools}`);
+  }
+
+  /** How many origins have a pool now. */
+  get size(): number {
+    return this.pools.size;
+  }
+
+  /**
+   * Sends a request, encoding `fields` (query string or form body), `json`
+   * or a `FormData`/`Blob`/`URLSearchParams` body as urllib3's request()
+   * does, and returns the response after retries and redirects.
+   */
+  async request(method: string, url: string, options: PoolRequestOptions = {}): Promise<HTTPResponse> {
+    const encoded = await encodeForPool(method, url, options);
+    return this.urlopen(method, encoded.url, encoded.options);
+  }
+
+  /**
+   * Sends a request to `url` (absolute) with the body as it is, following
+   * redirects to any origin.
+   */
+  urlopen(method: string, url: string, options: UrlopenOptions = {}): Promise<HTTPResponse> {
+    const target = absoluteUrl(url);
+    return urlopenWithRetries((u) => this.poolFor(u), method, target, {
+      ...options,
+      headers: options.headers ?? this.options.headers,
+      retries: options.retries === undefined ? this.options.retries : options.retries,
+      timeout: options.timeout ?? this.options.timeout,
+    });
+  }
+
+  /** The pool for `url`'s origin, made if need be. */
+  connectionFromUrl(url: string): HTTPConnectionPool {
+    return this.poolFor(absoluteUrl(url));
+  }
+
+  /** The pool for an origin, made if need be. `scheme` defaults to http; `port` to the scheme's. */
+  connectionFromHost(host: string, port?: number, scheme: string = 'http'): HTTPConnectionPool {
+    if (this.closed) throw new LocationValueError('The PoolManager is closed', 'HW_ERR_CLOSED_POOL');
+    if (typeof host !== 'string' || host.length === 0) throw new LocationValueError('No host specified.');
+    const s = scheme.toLowerCase();
+    if (s !== 'http' && s !== 'https') throw new LocationValueError(`Unsupported URL scheme ${JSON.stringify(scheme)}: only http and https`);
+    const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+    const p = port ?? (s === 'https' ? 443 : 80);
+    const key = `${s}://${hostPort(bare.toLowerCase(), p)}`;
+    let pool = this.pools.get(key);
+    if (pool !== undefined) {
+      // Most recently used goes last.
+      this.pools.delete(key);
+      this.pools.set(key, pool);
+      return pool;
+    }
+    const { numPools: _numPools, ...poolOptions } = this.options;
+    pool = s === 'https' ? new HTTPSConnectionPool(bare, { ...poolOptions, port: p }) : new HTTPConnectionPool(bare, { ...poolOptions, port: p });
+    this.pools.set(key, pool);
+    if (this.pools.size > this.numPools) {
+      // The least recently used pool goes; requests still in flight on it
+      // finish first (its connections close as they go idle).
+      const [oldestKey, oldest] = this.pools.entries().next().value as [string, HTTPConnectionPool];
+      this.pools.delete(oldestKey);
+      oldest.retire();
+    }
+    return pool;
+  }
+
+  /**
+   * Lets go of every pool: requests in flight finish, then their
+   * connections close. The manager can still be used; new pools are made.
+   */
+  clear(): void {
+    for (const pool of this.pools.values()) pool.retire();
+    this.pools.clear();
+  }
+
+  /** Closes every pool and refuses new requests. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private poolFor(url: URL): HTTPConnectionPool {
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    return this.connectionFromHost(host, url.port === '' ? undefined : Number(url.port), url.protocol.slice(0, -1));
+  }
+}
+
+/** The pool for `url`'s origin, on its own (urllib3's connection_from_url). */
+export function connectionFromUrl(url: string, options: ConnectionPoolOptions = {}): HTTPConnectionPool {
+  const u = absoluteUrl(url);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === '' ? undefined : Number(u.port);
+  const withPort = port === undefined ? options : { ...options, port };
+  return u.protocol === 'https:' ? new HTTPSConnectionPool(host, withPort) : new HTTPConnectionPool(host, withPort);
+}
