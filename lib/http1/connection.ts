@@ -238,7 +238,15 @@ export class HTTP11Connection {
     const ex = this.prepare(method, url, options, extra);
     ex.upgrade = deferred<Switched | null>();
     await this.submit(ex);
-    return ex.upgrade.promise;
+    try {
+      return await ex.upgrade.promise;
+    } catch (err) {
+      // The request failed as a whole (its caller hears it here): its
+      // response must not be handed to the next getResponse().
+      const i = this.outstanding.indexOf(ex);
+      if (i >= 0) this.outstanding.splice(i, 1);
+      throw err;
+    }
   }
 
   /**

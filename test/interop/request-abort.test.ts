@@ -154,3 +154,29 @@ describe('GOAWAY', () => {
     }
   });
 });
+
+describe('a failed h2c upgrade request', () => {
+  it('leaves no response behind: the next request gets its own', async () => {
+    const net = await import('node:net');
+    const server = net.createServer((socket) => {
+      let head = '';
+      socket.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        // Drops the connection on an Upgrade; answers anything else.
+        if (/^upgrade:/im.test(head)) return void socket.destroy();
+        head = '';
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await using conn = new HTTPConnection(`127.0.0.1:${(server.address() as AddressInfo).port}`, { secure: false, timeout: 5000 });
+      await expect(conn.request('GET', '/first')).rejects.toMatchObject({ code: 'HW_ERR_CONNECTION_CLOSED' });
+      await conn.request('GET', '/second');
+      expect((await (await conn.getResponse()).read()).toString()).toBe('ok');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
