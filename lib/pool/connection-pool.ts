@@ -130,6 +130,12 @@ export class HTTPConnectionPool {
   private readonly waiters: Waiter[] = [];
   /** The protocol the origin was last seen to speak. */
   private knownProtocol: Protocol | null = null;
+  /**
+   * A first request that asked to upgrade to h2c failed: some servers drop
+   * the connection on an Upgrade they do not know. Later connections ask
+   * no more, and speak HTTP/1.1.
+   */
+  private upgradeFailed = false;
   private closed = false;
   /** Connections being closed by close(). */
   private readonly closing = new Set<Promise<void>>();
@@ -273,7 +279,10 @@ export class HTTPConnectionPool {
         debug('%s "%s %s %s" %d %s', this.origin, req.method, req.path, conn.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1', raw.status, raw.headers.first('content-length') ?? '-');
       }
     } catch (err) {
-      if (slot.probing) this.settled(slot);
+      if (slot.probing) {
+        this.upgradeFailed = true;
+        this.settled(slot);
+      }
       this.release(slot);
       throw err;
     }
@@ -447,6 +456,7 @@ export class HTTPConnectionPool {
     if (o.http2Options !== undefined) options.http2 = o.http2Options;
     if (o.http2 === false) options.forceProto = 'http/1.1';
     else if (o.priorKnowledge === true) options.priorKnowledge = true;
+    else if (this.upgradeFailed) options.upgrade = false;
     return options;
   }
 

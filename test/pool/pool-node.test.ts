@@ -193,6 +193,8 @@ describe('HTTP/2: requests the server did not process are retried on a fresh con
     const server = await h2Server((stream, headers, session) => {
       if (refused === 0) {
         refused++;
+        // The server's own stream reports the reset as an error.
+        stream.on('error', () => {});
         stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         return;
       }
@@ -282,6 +284,39 @@ describe('cleartext: the first request probes for h2c, the rest wait for its ans
       expect(server.maxActive()).toBeGreaterThan(1);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('cleartext: a server that drops the connection on an Upgrade', () => {
+  it('the retry goes without asking to upgrade, and succeeds', async () => {
+    const net = await import('node:net');
+    let upgrades = 0;
+    const server = net.createServer((socket) => {
+      let head = '';
+      socket.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        if (/^upgrade:/im.test(head)) {
+          upgrades++;
+          socket.destroy();
+          return;
+        }
+        head = '';
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await using pool = new HTTPConnectionPool('127.0.0.1', { port: (server.address() as AddressInfo).port });
+      const r = await pool.request('GET', '/');
+      expect(r.data!.toString()).toBe('ok');
+      expect(upgrades).toBe(1);
+      expect((r.retries as Retry).history).toHaveLength(1);
+      expect((await pool.request('GET', '/again')).data!.toString()).toBe('ok');
+      expect(upgrades).toBe(1);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });
