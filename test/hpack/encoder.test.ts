@@ -271,6 +271,23 @@ describe('errors leave the encoder unchanged', () => {
     expect(toHex(twin.encode(again))).toBe('be');
   });
 
+  it('a failed block on a name whose values are kept in a map', () => {
+    // 43-octet entries, 100 to the table: 90 crumbs put the name's values in
+    // a map. The failed block adds crumbs (evicting the oldest, some of them
+    // values the later blocks repeat) before it fails.
+    const e = new Encoder({ maxTableSize: 4300 });
+    const twin = new Encoder({ maxTableSize: 4300 });
+    const crumb = (i: number): HeaderInput => ['x-crumb', `v${String(i).padStart(3, '0')}`];
+    const first = Array.from({ length: 90 }, (_, i) => crumb(i));
+    expect(toHex(e.encode(first))).toBe(toHex(twin.encode(first)));
+    const failing = Array.from({ length: 30 }, (_, i) => crumb(100 + i));
+    failing.push(['x-bad', '\u0100']);
+    expect(() => e.encode(failing)).toThrow(HPACKEncodingError);
+    for (const list of [[crumb(0), crumb(5), crumb(89), crumb(110)], [crumb(110), crumb(3)]]) {
+      expect(toHex(e.encode(list))).toBe(toHex(twin.encode(list)));
+    }
+  });
+
   it('a failed block with a pending size update re-sends the update next time', () => {
     const e = new Encoder();
     const d = new Decoder();
@@ -380,20 +397,25 @@ describe('round-trips', () => {
   });
 
   it('one name with its entry count rising and falling across the value-map thresholds', () => {
-    // Each entry is 'x-crumb' + 4 octets + 32 = 43 octets: a 2064-octet
-    // table holds 48 of them, so the name climbs past 16 entries (its values
-    // then also go in a map), and the floods of other names below push it
-    // down to 8 again (the map is dropped), 16 times over.
-    const e = new Encoder({ maxTableSize: 2064 });
-    const d = new Decoder({ maxTableSize: 2064 });
+    // Each entry is 'x-crumb' + 4 octets + 32 = 43 octets: a 4300-octet
+    // table holds 100 of them. Between floods the name climbs to about 100
+    // entries (past 64, so its values also go in a map); each flood of 80
+    // other names (45 octets each) pushes it down to 16 (the map is dropped).
+    const e = new Encoder({ maxTableSize: 4300 });
+    const d = new Decoder({ maxTableSize: 4300 });
+    const crumbMap = (): unknown =>
+      (e as unknown as { table: { lookup(name: string): { map: unknown } } }).table.lookup('x-crumb').map;
     const recent: string[] = [];
     let indexed = 0;
-    for (let i = 0; i < 400; i++) {
+    let built = 0;
+    let dropped = 0;
+    let had = false;
+    for (let i = 0; i < 800; i++) {
       const fresh = `v${String(i).padStart(3, '0')}`;
       const list: HeaderField[] = [['x-crumb', fresh]];
-      // Every 25th block, other names flood the table and evict crumbs.
-      const flood = i % 25 === 24;
-      if (flood) for (let k = 0; k < 40; k++) list.push([`x-other-${k}`, `${i % 10}`]);
+      // Every 100th block, other names flood the table and evict crumbs.
+      const flood = i % 100 === 99;
+      if (flood) for (let k = 0; k < 80; k++) list.push([`x-other-${String(k).padStart(2, '0')}`, `${i}`]);
       // An older crumb still in the table: exact match by index.
       if (recent.length > 3) list.push(['x-crumb', recent[recent.length - 3]!]);
       const block = e.encode(list);
@@ -403,8 +425,14 @@ describe('round-trips', () => {
         if ((block[block.length - 1]! & 0x80) !== 0) indexed++;
       }
       recent.push(fresh);
+      const has = crumbMap() !== null;
+      if (has && !had) built++;
+      if (!has && had) dropped++;
+      had = has;
     }
-    expect(indexed).toBeGreaterThan(350);
+    expect(built).toBeGreaterThanOrEqual(6);
+    expect(dropped).toBeGreaterThanOrEqual(6);
+    expect(indexed).toBeGreaterThan(750);
   });
 
   it('accepts any iterable, not only arrays', () => {
