@@ -86,8 +86,18 @@ export { HTTPResponse, REDIRECT_STATUSES } from './pool/response.js';
 export { BodyNotReplayableError } from './pool/urlopen.js';
 export type { RetryInput, UrlopenOptions } from './pool/urlopen.js';
 export type { PoolRequestOptions } from './pool/pool-request.js';
-export { Retry } from './pool/retry.js';
+export { Retry, InvalidHeader } from './pool/retry.js';
+export type { RequestHistory, RetryOptions } from './pool/retry.js';
 export { Timeout } from './pool/timeout.js';
+export type { TimeoutOptions } from './pool/timeout.js';
+export type { PushCacheOptions } from './pool/push-cache.js';
+export { parseUrl, getHost, Url } from './pool/url.js';
+export { RequestField, encodeMultipartFormdata, chooseBoundary } from './pool/fields.js';
+export type { Fields, FieldValue } from './pool/fields.js';
+export { requestEncodeUrl, requestEncodeBody, encodeRequest } from './pool/request-encoding.js';
+export type { EncodeRequestOptions, RequestBodyInit } from './pool/request-encoding.js';
+export { makeHeaders } from './pool/make-headers.js';
+export type { MakeHeadersOptions } from './pool/make-headers.js';
 export {
   ClosedPoolError,
   EmptyPoolError,

@@ -24,6 +24,7 @@ import { hostPort } from '../common/net.js';
 import { HTTPConnection, type HTTPConnectionOptions, type Protocol } from '../connection.js';
 import { ClosedPoolError, EmptyPoolError, HostChangedError } from './errors.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
+import { PushCache, type PushCacheOptions } from './push-cache.js';
 import { HTTPResponse } from './response.js';
 import { Timeout } from './timeout.js';
 import { Retry } from './retry.js';
@@ -64,6 +65,8 @@ export interface ConnectionPoolOptions
   http2Options?: HTTPConnectionOptions['http2'];
   /** Cleartext only: speak HTTP/2 from the first octet (h2c with prior knowledge). Default false. */
   priorKnowledge?: boolean;
+  /** With `enablePush`: how many pushed responses, of how many octets and how old, are kept per origin. */
+  pushCache?: PushCacheOptions;
 }
 
 /** One connection of a pool and what the pool knows of it. */
@@ -139,6 +142,8 @@ export class HTTPConnectionPool {
   private closed = false;
   /** Connections being closed by close(). */
   private readonly closing = new Set<Promise<void>>();
+  /** Pushed responses kept for later GETs (with `enablePush`). */
+  private readonly pushes: PushCache | null;
 
   /**
    * @param host A host name or address (IPv6 with or without brackets).
@@ -157,6 +162,7 @@ export class HTTPConnectionPool {
     this.headers = options.headers;
     this.retries = options.retries ?? Retry.DEFAULT;
     this.timeout = Timeout.resolve(options.timeout);
+    this.pushes = options.enablePush === true ? new PushCache(options.pushCache) : null;
   }
 
   /** `scheme://host:port` of this pool. */
@@ -246,6 +252,10 @@ export class HTTPConnectionPool {
    */
   async attempt(req: AttemptRequest): Promise<HTTPResponse> {
     if (req.signal?.aborted === true) throw abortError(req.signal);
+    if (this.pushes !== null && req.method === 'GET' && (req.body === undefined || req.body === null)) {
+      const pushed = await this.fromPush(req);
+      if (pushed !== null) return pushed;
+    }
     const timeout = req.timeout.clone();
     timeout.startConnect();
     const slot = await this.acquire(req.signal, timeout.connectTimeout ?? 0);
@@ -268,12 +278,21 @@ export class HTTPConnectionPool {
       });
       if (slot.probing) this.settled(slot);
       const raw = await conn.getResponse(id);
+      const pushes = this.pushes !== null && id !== null ? this.pushes : null;
+      if (pushes !== null) this.collectPushes(conn, id!);
       response = new HTTPResponse({
         response: raw,
         url: req.url,
         protocol: conn.protocol ?? 'http/1.1',
         decodeContent: req.decodeContent,
-        release: () => this.release(slot),
+        release:
+          pushes === null
+            ? () => this.release(slot)
+            : () => {
+                // Promises may also come while the body does.
+                this.collectPushes(conn, id!);
+                this.release(slot);
+              },
       });
       if (debug.enabled) {
         debug('%s "%s %s %s" %d %s', this.origin, req.method, req.path, conn.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1', raw.status, raw.headers.first('content-length') ?? '-');
@@ -288,6 +307,37 @@ export class HTTPConnectionPool {
     }
     if (req.preloadContent) await response.read();
     return response;
+  }
+
+  /** The response to `req` from a kept push, or null if there is none (or it failed). */
+  private async fromPush(req: AttemptRequest): Promise<HTTPResponse | null> {
+    const push = this.pushes!.take(req.path);
+    if (push === null) return null;
+    let raw;
+    try {
+      raw = await push.getResponse();
+    } catch {
+      // The server reset it meanwhile: ask for it after all.
+      return null;
+    }
+    debug('%s "%s %s HTTP/2" %d (pushed)', this.origin, req.method, req.path, raw.status);
+    const response = new HTTPResponse({ response: raw, url: req.url, protocol: 'h2', decodeContent: req.decodeContent, release: () => {}, fromPush: true });
+    if (req.preloadContent) await response.read();
+    return response;
+  }
+
+  /** Keeps the pushes promised on stream `id` so far: those for this origin; others are cancelled (RFC 9113 §8.4). */
+  private collectPushes(conn: HTTPConnection, id: number): void {
+    const pushes = this.pushes!;
+    const authority = hostPort(this.host, this.port);
+    const bare = this.port === (this.scheme === 'https' ? 443 : 80) ? authority.slice(0, authority.lastIndexOf(':')) : authority;
+    void (async () => {
+      for await (const push of conn.getPushes({ streamId: id })) {
+        const a = push.authority.toLowerCase();
+        if (push.scheme === this.scheme && (a === authority.toLowerCase() || a === bare.toLowerCase())) pushes.add(push);
+        else push.cancel();
+      }
+    })().catch(() => {});
   }
 
   // --- connections -------------------------------------------------------------

@@ -7,6 +7,7 @@
 import { HyperwireError } from '../common/errors.js';
 import type { HTTPHeaderMap } from '../common/headers.js';
 import type { ConnectionResponse, Protocol } from '../connection.js';
+import type { Retry } from './retry.js';
 
 /** Statuses whose Location is followed (RFC 9110 §15.4). */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -21,7 +22,7 @@ export interface PoolResponseInit {
   release: () => void;
   fromPush?: boolean;
   /** The retries as they stood when this response came (set by the pool). */
-  retries?: unknown;
+  retries?: Retry | null;
 }
 
 /**
@@ -46,7 +47,7 @@ export class HTTPResponse {
   /** The URL this response is for: after redirects, the last one. */
   url: string;
   /** The `Retry` in force when this response came, with its history of redirects and retries. */
-  retries: unknown;
+  retries: Retry | null;
   private readonly inner: ConnectionResponse;
   private readonly decodeContent: boolean;
   private readonly giveBack: () => void;

@@ -124,6 +124,38 @@ describe.skipIf(!have('nghttpd'))('the pool against nghttpd', () => {
     expect(establishedTo(server.port)).toBe(1);
   });
 
+  it('server push: a later GET for a pushed URL is answered from the push, without a request', async () => {
+    const server = await startNghttpd({ docRoot: docs.dir, push: { [docs.index.path]: [docs.style.path, docs.script.path] } });
+    servers.push(server);
+    await using http = new PoolManager({ tls, enablePush: true });
+    const origin = `https://localhost:${server.port}`;
+    const page = await http.request('GET', origin + docs.index.path);
+    expect(page.fromPush).toBe(false);
+    expect(page.data!.toString()).toBe(docs.index.body);
+    const style = await http.request('GET', origin + docs.style.path);
+    expect(style.fromPush).toBe(true);
+    expect(style.data!.toString()).toBe(docs.style.body);
+    const script = await http.request('GET', origin + docs.script.path, { preloadContent: false });
+    expect(script.fromPush).toBe(true);
+    expect((await script.read()).toString()).toBe(docs.script.body);
+    // Used once: the next GET is a request.
+    const again = await http.request('GET', origin + docs.style.path);
+    expect(again.fromPush).toBe(false);
+    expect(again.data!.toString()).toBe(docs.style.body);
+    expect(http.connectionFromUrl(origin).numRequests).toBe(2);
+  });
+
+  it('server push without enablePush: nothing is pushed, every GET is a request', async () => {
+    const server = await startNghttpd({ docRoot: docs.dir, push: { [docs.index.path]: [docs.style.path] } });
+    servers.push(server);
+    await using http = new PoolManager({ tls });
+    const origin = `https://localhost:${server.port}`;
+    await http.request('GET', origin + docs.index.path);
+    const style = await http.request('GET', origin + docs.style.path);
+    expect(style.fromPush).toBe(false);
+    expect(http.connectionFromUrl(origin).numRequests).toBe(2);
+  });
+
   it('MAX_CONCURRENT_STREAMS 4 and maxsize 3: three connections, no more', async () => {
     const server = await startNghttpd({ docRoot: docs.dir, maxConcurrentStreams: 4 });
     servers.push(server);

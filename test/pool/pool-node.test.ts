@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ClosedPoolError,
   EmptyPoolError,
@@ -204,7 +204,7 @@ describe('HTTP/2: requests the server did not process are retried on a fresh con
       await using http = new PoolManager({ tls });
       const r = await http.request('POST', server.url('/once'), { body: 'payload' });
       expect(r.data!.toString()).toBe('POST /once');
-      const history = (r.retries as Retry).history;
+      const history = r.retries!.history;
       expect(history).toHaveLength(1);
       expect(history[0]!.error!.name).toBe('StreamRefusedError');
     } finally {
@@ -312,12 +312,64 @@ describe('cleartext: a server that drops the connection on an Upgrade', () => {
       const r = await pool.request('GET', '/');
       expect(r.data!.toString()).toBe('ok');
       expect(upgrades).toBe(1);
-      expect((r.retries as Retry).history).toHaveLength(1);
+      expect(r.retries!.history).toHaveLength(1);
       expect((await pool.request('GET', '/again')).data!.toString()).toBe('ok');
       expect(upgrades).toBe(1);
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('server push: the pool keeps pushes, bounded', () => {
+  let server: Awaited<ReturnType<typeof h2Server>>;
+  beforeAll(async () => {
+    server = await h2Server((stream, headers) => {
+      const path = String(headers[':path']);
+      if (path.startsWith('/page')) {
+        const count = Number(new URL(path, 'https://x').searchParams.get('push') ?? '3');
+        for (let i = 0; i < count; i++) {
+          stream.pushStream({ ':path': `/asset${i}` }, (err, push) => {
+            if (err !== null) return;
+            push.on('error', () => {});
+            push.respond({ ':status': 200, 'content-length': '6' });
+            push.end(`asset${i}`);
+          });
+        }
+      }
+      ok(stream, headers, stream.session!);
+    });
+  });
+  afterAll(() => server.close());
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+  it('at most maxPushes are kept: the oldest beyond it are dropped', async () => {
+    await using http = new PoolManager({ tls, enablePush: true, pushCache: { maxPushes: 2 } });
+    await http.request('GET', server.url('/page?push=4'));
+    await settle();
+    expect((await http.request('GET', server.url('/asset3'))).fromPush).toBe(true);
+    expect((await http.request('GET', server.url('/asset2'))).fromPush).toBe(true);
+    expect((await http.request('GET', server.url('/asset0'))).fromPush).toBe(false);
+    expect((await http.request('GET', server.url('/asset1'))).fromPush).toBe(false);
+  });
+
+  it('a push older than maxPushAge is not used', async () => {
+    await using http = new PoolManager({ tls, enablePush: true, pushCache: { maxPushAge: 100 } });
+    await http.request('GET', server.url('/page?push=1'));
+    await new Promise((r) => setTimeout(r, 150));
+    const r = await http.request('GET', server.url('/asset0'));
+    expect(r.fromPush).toBe(false);
+    expect(r.data!.toString()).toBe('GET /asset0');
+  });
+
+  it('maxPushBytes bounds the declared lengths kept', async () => {
+    await using http = new PoolManager({ tls, enablePush: true, pushCache: { maxPushBytes: 12 } });
+    await http.request('GET', server.url('/page?push=3'));
+    await settle();
+    // Three pushes of 6 octets: only the two newest fit.
+    expect((await http.request('GET', server.url('/asset0'))).fromPush).toBe(false);
+    expect((await http.request('GET', server.url('/asset1'))).fromPush).toBe(true);
+    expect((await http.request('GET', server.url('/asset2'))).fromPush).toBe(true);
   });
 });
 
@@ -378,7 +430,7 @@ describe('redirects', () => {
       expect(r.data!.toString()).toBe('GET /landed ');
       expect(r.url).toBe(server.url('/landed'));
       expect(seen.at(-1)).toMatchObject({ method: 'GET', body: '' });
-      const history = (r.retries as Retry).history;
+      const history = r.retries!.history;
       expect(history).toHaveLength(1);
       expect(history[0]).toMatchObject({ status, redirectLocation: '/landed', method: 'POST' });
     });
@@ -458,7 +510,7 @@ describe('retries and timeouts', () => {
       await using http = new PoolManager({ tls });
       const r = await http.request('GET', server.url('/busy'));
       expect(r.status).toBe(200);
-      expect((r.retries as Retry).history.map((h) => h.status)).toEqual([503, 503]);
+      expect(r.retries!.history.map((h) => h.status)).toEqual([503, 503]);
     } finally {
       await server.close();
     }
@@ -473,7 +525,7 @@ describe('retries and timeouts', () => {
       await using http = new PoolManager({ tls, retries: new Retry({ total: 2, statusForcelist: [500], raiseOnStatus: false }) });
       const r = await http.request('GET', server.url('/'));
       expect(r.status).toBe(500);
-      expect((r.retries as Retry).history).toHaveLength(2);
+      expect(r.retries!.history).toHaveLength(2);
       const err = await http.request('GET', server.url('/'), { retries: new Retry({ total: 1, statusForcelist: [500] }) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MaxRetryError);
     } finally {
