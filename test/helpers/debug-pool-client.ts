@@ -1,0 +1,11 @@
+/**
+ * A child for the pool's NODE_DEBUG test: a PoolManager makes one request
+ * that is retried once (the server answers 503 with Retry-After first) and
+ * prints the body.
+ */
+import { PoolManager } from '../../lib/index.js';
+
+const http = new PoolManager({ priorKnowledge: true });
+const r = await http.request('GET', `http://127.0.0.1:${process.argv[2]}/logged`);
+process.stdout.write(r.data!.toString());
+await http.close();
