@@ -8,7 +8,7 @@
  * slot `id & mask`, so an id never needs renumbering: the HPACK index of an
  * entry is 62 + (inserted - 1 - id), and the entries present are the ids from
  * `inserted - length` up. The entries of one name are linked newest to oldest
- * through the ring (`prev`), so adding or evicting an entry touches no
+ * through the ring (`links`), so adding or evicting an entry touches no
  * per-name list: a chain simply ends at the first id that has been evicted.
  */
 
@@ -105,8 +105,13 @@ export class EncoderTable {
   // failed block be undone without a log of what it evicted.
   private states: NameState[];
   private values: string[];
-  /** The id of the previous entry with the same name (any value, possibly evicted). */
-  private prev: Float64Array;
+  /**
+   * Per slot, two numbers: how far back the previous entry with the same
+   * name is (0: none, or evicted before this one came), and the length of
+   * the value, so a walk along a chain reads the value strings, scattered
+   * over the heap, only where the length matches.
+   */
+  private links: Int32Array;
   private mask: number;
 
   /** Every name seen that is static or has dynamic entries, and a few without. */
@@ -128,7 +133,7 @@ export class EncoderTable {
     this.volatile = volatile;
     this.states = new Array<NameState>(16);
     this.values = new Array<string>(16);
-    this.prev = new Float64Array(16);
+    this.links = new Int32Array(32);
     this.mask = 15;
   }
 
@@ -157,17 +162,18 @@ export class EncoderTable {
       return id === undefined ? 0 : STATIC_TABLE_LENGTH + this.inserted - id;
     }
     const oldest = this.inserted - this.length;
-    const values = this.values;
-    const prev = this.prev;
+    const links = this.links;
     const mask = this.mask;
     const length = value.length;
-    for (let id = state.newest; id >= oldest; ) {
+    let id = state.newest;
+    while (id >= oldest) {
       const slot = id & mask;
       // Comparing lengths first keeps most mismatches out of the string
-      // comparison builtin.
-      const v = values[slot]!;
-      if (v.length === length && v === value) return STATIC_TABLE_LENGTH + this.inserted - id;
-      id = prev[slot]!;
+      // comparison builtin, and the strings out of the cache.
+      if (links[2 * slot + 1] === length && this.values[slot] === value) return STATIC_TABLE_LENGTH + this.inserted - id;
+      const back = links[2 * slot]!;
+      if (back === 0) break;
+      id -= back;
     }
     return 0;
   }
@@ -193,7 +199,12 @@ export class EncoderTable {
     const slot = id & this.mask;
     this.states[slot] = state;
     this.values[slot] = value;
-    this.prev[slot] = state.newest;
+    // Back to the name's previous entry, if it is close enough to be in the
+    // ring still (a rollback may bring an evicted one back). A walk stops
+    // at an evicted one anyway: its id is below the oldest.
+    const back = id - state.newest;
+    this.links[2 * slot] = state.newest >= 0 && back <= this.mask ? back : 0;
+    this.links[2 * slot + 1] = value.length;
     this.inserted = id + 1;
     this.length++;
     this.size += size;
@@ -231,7 +242,8 @@ export class EncoderTable {
     // Newest first, so each name's newest goes back to what it was.
     for (let id = end - 1; id >= this.blockInserted; id--) {
       const slot = id & mask;
-      states[slot]!.newest = this.prev[slot]!;
+      const back = this.links[2 * slot]!;
+      states[slot]!.newest = back === 0 ? -1 : id - back;
     }
     for (let id = this.blockOldest; id < end; id++) {
       const state = states[id & mask]!;
@@ -289,14 +301,14 @@ export class EncoderTable {
     const id = this.inserted - this.length;
     const slot = id & this.mask;
     const state = this.states[slot]!;
-    const value = this.values[slot]!;
     this.length--;
-    this.size -= state.name.length + value.length + ENTRY_OVERHEAD;
+    this.size -= state.name.length + this.links[2 * slot + 1]! + ENTRY_OVERHEAD;
     // The globally oldest entry is its name's oldest: the chain ends here by
     // itself, and no older entry with the same value needs to be found.
     state.count--;
     const map = state.map;
     if (map !== null) {
+      const value = this.values[slot]!;
       if (state.count <= MAP_DROP) state.map = null;
       else if (map.get(value) === id) map.delete(value);
     }
@@ -306,9 +318,13 @@ export class EncoderTable {
   private mapOf(state: NameState): Map<string, number> {
     const map = new Map<string, number>();
     const oldest = this.inserted - this.length;
-    for (let id = state.newest; id >= oldest; id = this.prev[id & this.mask]!) {
-      const value = this.values[id & this.mask]!;
+    for (let id = state.newest; id >= oldest; ) {
+      const slot = id & this.mask;
+      const value = this.values[slot]!;
       if (!map.has(value)) map.set(value, id);
+      const back = this.links[2 * slot]!;
+      if (back === 0) break;
+      id -= back;
     }
     return map;
   }
@@ -318,18 +334,19 @@ export class EncoderTable {
     const n = this.mask + 1;
     const states = new Array<NameState>(n * 2);
     const values = new Array<string>(n * 2);
-    const prev = new Float64Array(n * 2);
+    const links = new Int32Array(n * 4);
     const mask = n * 2 - 1;
     for (let id = this.blockOldest; id < this.inserted; id++) {
       const from = id & this.mask;
       const to = id & mask;
       states[to] = this.states[from]!;
       values[to] = this.values[from]!;
-      prev[to] = this.prev[from]!;
+      links[2 * to] = this.links[2 * from]!;
+      links[2 * to + 1] = this.links[2 * from + 1]!;
     }
     this.states = states;
     this.values = values;
-    this.prev = prev;
+    this.links = links;
     this.mask = mask;
   }
 }
