@@ -218,9 +218,11 @@ export class Encoder {
     const length = str.length;
     const out = this.out;
     let pos = this.pos;
-    // After a Huffman attempt the octets are known to be bytes (it fails on
-    // any unit above 0xff), so the raw form need not check them again.
-    const tried = this.huffman && length > 0;
+    // The shortest code is 5 bits, so one or two octets never get shorter:
+    // only longer strings are worth trying. After a Huffman attempt the
+    // octets are known to be bytes (it fails on any unit above 0xff), so the
+    // raw form need not check them again.
+    const tried = this.huffman && length > 2;
     if (tried) {
       // One pass: encode behind a length prefix sized for the raw length,
       // and fall back to the raw form if the code came out no shorter. The
