@@ -18,7 +18,7 @@ import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
 import { ConnectionError, ReadTimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
-import { alpnOf, closeWaitOf, dialOptionsOf, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
+import { alpnOf, closeWaitOf, type Dialer, dialOptionsOf, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
 import type { HeaderCodecFactory } from './hpack/header-codec.js';
 import { HTTP11Connection } from './http1/connection.js';
 import type { HTTP11Response } from './http1/response.js';
@@ -51,6 +51,15 @@ export interface HTTPConnectionOptions extends EndpointOptions {
   proxyPort?: number;
   /** Fields for the proxy, e.g. `Proxy-Authorization`. */
   proxyHeaders?: HeadersInit;
+  /** An https:// proxy: TLS to the proxy with these options. */
+  proxyTls?: tls.ConnectionOptions;
+  /** Another way to reach the origin (a SOCKS proxy, say): TLS and ALPN run over what it returns. */
+  dialer?: Dialer;
+  /**
+   * The authority is a forward proxy's: HTTP/1.1 only, and each request
+   * names its target as an absolute `http://` URL (see HTTP11Connection).
+   */
+  forwardProxy?: boolean;
   /** HTTP/2 session options passed through (initialWindowSize, maxHeaderListSize, ...). */
   http2?: Omit<HTTP20ConnectionOptions, 'socket' | 'upgraded' | 'secure' | 'port' | 'tls' | 'timeout'>;
   /** Most octets in an HTTP/1.1 response head. Default 64 KiB. */
@@ -70,7 +79,7 @@ export interface HTTPRequestOptions {
 }
 
 /** Options that the facade hands to either connection as they are. */
-const SHARED_OPTIONS = ['tls', 'timeout', 'networkBufferSize', 'closeTimeout'] as const;
+const SHARED_OPTIONS = ['tls', 'timeout', 'networkBufferSize', 'closeTimeout', 'assertFingerprint'] as const;
 
 /** The options among `keys` that are set (exactOptionalPropertyTypes forbids passing undefined on). */
 function defined<T extends object, K extends keyof T>(options: T, keys: readonly K[]): Pick<T, K> {
@@ -295,8 +304,8 @@ export class HTTPConnection {
 
   /** A socket to the origin (through a proxy's tunnel if there is one): TLS offering `alpn`, or cleartext without. */
   private dialOrigin(alpn?: string[]): Promise<net.Socket> {
-    const { proxyHost, proxyPort, proxyHeaders } = this.options;
-    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, this.dialAbort.signal), proxyHost, proxyPort, proxyHeaders, tls: this.options.tls, alpn });
+    const { proxyHost, proxyPort, proxyHeaders, proxyTls, dialer } = this.options;
+    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, this.dialAbort.signal), proxyHost, proxyPort, proxyHeaders, proxyTls, dialer, tls: this.options.tls, alpn });
   }
 
   private h2Options(socket: net.Socket | undefined): HTTP20ConnectionOptions {
@@ -311,7 +320,7 @@ export class HTTPConnection {
 
   private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
     return new HTTP11Connection(hostPort(this.host, this.port), {
-      ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders', 'retryIdleReset']),
+      ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders', 'proxyTls', 'dialer', 'forwardProxy', 'retryIdleReset']),
       port: this.port,
       secure: this.secure,
       ...(socket !== undefined ? { socket } : {}),
@@ -349,7 +358,7 @@ export class HTTPConnection {
     }
     const h1 = this.h1Connection(undefined);
     // Nothing to upgrade through a proxy that reads our requests itself.
-    if (forceProto === 'http/1.1' || this.options.upgrade === false || proxyHost !== undefined) this.upgradeTried = true;
+    if (forceProto === 'http/1.1' || this.options.upgrade === false || proxyHost !== undefined || this.options.forwardProxy === true) this.upgradeTried = true;
     // Kept only once connected: a failed connect left `protocol` saying
     // 'http/1.1' for a connection that never was (the TLS paths say null).
     // Until then close() must reach it: it dials with its own abort signal.

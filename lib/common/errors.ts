@@ -241,12 +241,18 @@ export class HTTP11Error extends HyperwireError {
   }
 }
 
-/** A proxy refused the CONNECT tunnel; `status` is the status it answered with. */
+/**
+ * A proxy refused the tunnel (`status` is the status it answered CONNECT
+ * with; 407 asks for Proxy-Authorization), or could not be reached or
+ * spoken to (`status` 0, `cause` the underlying error). Nothing reached
+ * the origin.
+ */
 export class ProxyError extends HyperwireError {
-  /** The proxy's status code (407 asks for Proxy-Authorization). */
+  /** The proxy's status code, or 0 when it gave none. */
   readonly status: number;
-  constructor(message: string, status: number, options: HyperwireErrorOptions = {}) {
-    super('HW_ERR_PROXY', message, { scope: 'connection', ...options });
+  constructor(message: string, status: number, options: HyperwireErrorOptions & { code?: string } = {}) {
+    const { code = 'HW_ERR_PROXY', ...rest } = options;
+    super(code, message, { scope: 'connection', ...rest });
     this.status = status;
   }
 }

@@ -60,14 +60,22 @@ export interface DialOptions {
   timeout: number;
   /** Aborts the dial (the connection was closed meanwhile). */
   signal?: AbortSignal | undefined;
+  /** TLS: the certificate's SHA-256 (or SHA-1) fingerprint the server must present. */
+  assertFingerprint?: string | undefined;
 }
+
+/**
+ * Opens a stream to `host:port` some other way than a direct TCP connect
+ * (through a SOCKS proxy, say): TLS, when wanted, runs over what it returns.
+ */
+export type Dialer = (target: { host: string; port: number; timeout: number; signal?: AbortSignal | undefined }) => Promise<net.Socket>;
 
 /**
  * Dial options for `host:port` from a connection's options: its socket
  * buffer size (`networkBufferSize`, default 64 KiB) and connect timeout.
  */
-export function dialOptionsOf(host: string, port: number, options: Pick<EndpointOptions, 'networkBufferSize' | 'timeout'>, signal?: AbortSignal): DialOptions {
-  return { host, port, highWaterMark: options.networkBufferSize ?? 65_536, timeout: resolveTimeouts(options.timeout).connect, signal };
+export function dialOptionsOf(host: string, port: number, options: Pick<EndpointOptions, 'networkBufferSize' | 'timeout' | 'assertFingerprint'>, signal?: AbortSignal): DialOptions {
+  return { host, port, highWaterMark: options.networkBufferSize ?? 65_536, timeout: resolveTimeouts(options.timeout).connect, signal, assertFingerprint: options.assertFingerprint };
 }
 
 /** Starts a TCP connection (not yet connected). */
@@ -130,7 +138,7 @@ export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConn
       } else resolve();
     };
     const onError = (err: Error): void => done(connectError(err, options.host, options.port));
-    const onConnect = (): void => done();
+    const onConnect = (): void => done(event === 'secureConnect' && options.assertFingerprint !== undefined ? fingerprintMismatch(socket as tls.TLSSocket, options.assertFingerprint, options.host, options.port) : undefined);
     const onAbort = (): void => done(new ConnectionError('HW_ERR_CONNECTION_CLOSED', `The connection was closed while connecting to ${options.host}:${options.port}`));
     if (options.signal?.aborted === true) return onAbort();
     options.signal?.addEventListener('abort', onAbort);
@@ -140,6 +148,30 @@ export function waitConnected(socket: net.Socket, event: 'connect' | 'secureConn
       timer = setTimeout(() => done(new ConnectTimeoutError(`Connecting to ${options.host}:${options.port} took longer than ${options.timeout} ms`)), options.timeout);
     }
   });
+}
+
+/**
+ * Normalises a fingerprint given by a caller: hex, colons optional, any
+ * case. 64 hex digits are SHA-256, 40 are SHA-1 (urllib3's form).
+ *
+ * @throws TypeError for anything else.
+ */
+export function normaliseFingerprint(fingerprint: string): string {
+  if (typeof fingerprint !== 'string') throw new TypeError('assertFingerprint must be a hex string');
+  const hex = fingerprint.replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(hex) || (hex.length !== 64 && hex.length !== 40)) {
+    throw new TypeError(`assertFingerprint must be a SHA-256 (64 hex digits) or SHA-1 (40) fingerprint, got ${JSON.stringify(fingerprint)}`);
+  }
+  return hex;
+}
+
+/** A TLSError if the server's certificate does not have the fingerprint expected, else undefined. */
+function fingerprintMismatch(socket: tls.TLSSocket, expected: string, host: string, port: number): TLSError | undefined {
+  const want = normaliseFingerprint(expected);
+  const cert = socket.getPeerCertificate();
+  const got = (want.length === 64 ? cert.fingerprint256 : cert.fingerprint)?.replace(/:/g, '').toLowerCase();
+  if (got === want) return undefined;
+  return new TLSError('HW_ERR_FINGERPRINT', `The certificate of ${host}:${port} has fingerprint ${got ?? 'none'}, not the ${want.length === 64 ? 'SHA-256' : 'SHA-1'} ${want} asserted`);
 }
 
 /** The ALPN protocol a TLS socket settled on, or null for none. */
@@ -165,6 +197,13 @@ export interface EndpointOptions {
   networkBufferSize?: number;
   /** How long a graceful close() waits for what is in flight, in ms. Default: the read timeout, else 5000. */
   closeTimeout?: number;
+  /**
+   * TLS: the server certificate's SHA-256 fingerprint (or SHA-1, urllib3's
+   * older form), hex, colons optional, any case. A certificate with
+   * another is a TLSError (`HW_ERR_FINGERPRINT`) and no request is sent.
+   * It is checked whether or not the certificate is otherwise verified.
+   */
+  assertFingerprint?: string;
 }
 
 /** Where a connection goes. */

@@ -18,9 +18,9 @@ import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../co
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
-import { abortError, ConnectionError, HTTP11Error, HyperwireError, ReadTimeoutError, TLSError } from '../common/errors.js';
+import { abortError, ConnectionError, ConnectTimeoutError, HTTP11Error, HyperwireError, ProxyError, ReadTimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
-import { alpnOf, authorityOf, dialOptionsOf, dialTCP, type EndpointOptions, closeWaitOf, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
+import { alpnOf, authorityOf, dialOptionsOf, dialTCP, dialTLS, type Dialer, type EndpointOptions, closeWaitOf, hostPort, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { ResponseParser, type ResponseHandler } from './parser.js';
 import { serialiseRequestHead, type RequestHead } from './request.js';
 import { HTTP11Response } from './response.js';
@@ -38,6 +38,17 @@ export interface HTTP11ConnectionOptions extends EndpointOptions {
   proxyPort?: number;
   /** Fields sent to the proxy (on CONNECT, or on every request in absolute form), e.g. Proxy-Authorization. */
   proxyHeaders?: HeadersInit;
+  /** An https:// proxy: TLS to the proxy with these options. */
+  proxyTls?: tls.ConnectionOptions;
+  /** Another way to reach the origin (a SOCKS proxy, say): TLS runs over what it returns. */
+  dialer?: Dialer;
+  /**
+   * This connection goes to a forward proxy (the authority is the
+   * proxy's): each request names its target as an absolute `http://` URL,
+   * sent in absolute form with Host from it (RFC 9112 §3.2.2), so one
+   * connection carries requests to any origin. `proxyHeaders` go on each.
+   */
+  forwardProxy?: boolean;
   /** An already connected socket to use first (TLS with http/1.1 or no ALPN, or cleartext). */
   socket?: net.Socket;
   /**
@@ -167,7 +178,7 @@ export class HTTP11Connection {
     this.authority = authorityOf(this);
     this.options = options;
     this.absoluteForm = options.proxyHost !== undefined && !this.secure;
-    this.proxyFields = this.absoluteForm && options.proxyHeaders !== undefined ? [...new HTTPHeaderMap(options.proxyHeaders)] : undefined;
+    this.proxyFields = (this.absoluteForm || options.forwardProxy === true) && options.proxyHeaders !== undefined ? [...new HTTPHeaderMap(options.proxyHeaders)] : undefined;
     this.readTimeout = resolveTimeouts(options.timeout).read;
     this.highWater = options.networkBufferSize ?? 65_536;
     this.givenSocket = options.socket;
@@ -351,9 +362,14 @@ export class HTTP11Connection {
     const body = normaliseBody(options.body);
     let target = url;
     let extraFields = extra;
+    let host = this.authority;
     if (this.absoluteForm && typeof url === 'string' && url.startsWith('/')) {
       // Through a proxy, an http request names its origin (RFC 9112 §3.2.2).
       target = `http://${this.authority}${url}`;
+      if (this.proxyFields !== undefined) extraFields = extra === undefined ? this.proxyFields : [...extra, ...this.proxyFields];
+    } else if (this.options.forwardProxy === true && typeof url === 'string' && /^http:\/\//i.test(url)) {
+      // Host is the target's authority, which the absolute form names too (RFC 9112 §3.2.2).
+      host = absoluteAuthority(url);
       if (this.proxyFields !== undefined) extraFields = extra === undefined ? this.proxyFields : [...extra, ...this.proxyFields];
     } else if (typeof url === 'string' && !url.startsWith('/') && !(url === '*' && method === 'OPTIONS')) {
       throw new TypeError(`Invalid path ${JSON.stringify(url)}: it must start with /`);
@@ -361,7 +377,7 @@ export class HTTP11Connection {
     const head = serialiseRequestHead({
       method,
       target,
-      host: this.authority,
+      host,
       headers: options.headers,
       bodyLength: body === null ? null : body.length,
       extra: extraFields,
@@ -548,10 +564,18 @@ export class HTTP11Connection {
 
   /** A new socket: direct, to an HTTP proxy, or TLS through a proxy's tunnel. */
   private openSocket(): Promise<net.Socket> {
-    const { proxyHost, proxyPort, proxyHeaders } = this.options;
+    const { proxyHost, proxyPort, proxyHeaders, proxyTls, dialer } = this.options;
     const signal = this.dialAbort.signal;
-    if (this.absoluteForm) return dialTCP(dialOptionsOf(proxyHost!, proxyPort ?? 8080, this.options, signal));
-    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, signal), proxyHost, proxyPort, proxyHeaders, tls: this.options.tls, alpn: this.secure ? ['http/1.1'] : undefined });
+    if (this.absoluteForm) {
+      const toProxy = dialOptionsOf(proxyHost!, proxyPort ?? 8080, this.options, signal);
+      return asProxyFailure(proxyTls === undefined ? dialTCP(toProxy) : dialTLS({ ...toProxy, tls: proxyTls, alpn: ['http/1.1'] }), toProxy);
+    }
+    if (this.options.forwardProxy === true) {
+      // This connection's own authority is the proxy.
+      const toProxy = dialOptionsOf(this.host, this.port, this.options, signal);
+      return asProxyFailure(this.secure ? dialTLS({ ...toProxy, tls: this.options.tls, alpn: ['http/1.1'] }) : dialTCP(toProxy), toProxy);
+    }
+    return dialOrigin({ ...dialOptionsOf(this.host, this.port, this.options, signal), proxyHost, proxyPort, proxyHeaders, proxyTls, dialer, tls: this.options.tls, alpn: this.secure ? ['http/1.1'] : undefined });
   }
 
   /** Takes a connected socket into use. */
@@ -768,5 +792,30 @@ export class HTTP11Connection {
     ex.response.reject(error);
     ex.bodyQueue.fail(error);
     if (channels.requestError.hasSubscribers) channels.requestError.publish({ connection: this, streamId: null, error });
+  }
+}
+
+/** The authority (`host[:port]`) of an absolute http URL, as Host carries it. */
+function absoluteAuthority(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`Invalid request URL ${JSON.stringify(url)}`);
+  }
+  if (parsed.host === '') throw new TypeError(`No host in ${JSON.stringify(url)}`);
+  return parsed.host;
+}
+
+/**
+ * A proxy that cannot be reached is a ProxyError (status 0) carrying why,
+ * as a tunnel's is; a timeout stays a ConnectTimeoutError.
+ */
+async function asProxyFailure(dial: Promise<net.Socket>, proxy: { host: string; port: number }): Promise<net.Socket> {
+  try {
+    return await dial;
+  } catch (err) {
+    if (err instanceof ConnectTimeoutError || !(err instanceof HyperwireError) || err.code === 'HW_ERR_CONNECTION_CLOSED') throw err;
+    throw new ProxyError(`Cannot reach the proxy ${hostPort(proxy.host, proxy.port)}: ${err.message}`, 0, { cause: err, code: 'HW_ERR_PROXY_CONNECT' });
   }
 }

@@ -4,10 +4,10 @@
  */
 
 import * as net from 'node:net';
-import type * as tls from 'node:tls';
+import * as tls from 'node:tls';
 import { ConnectionError, ConnectTimeoutError, type HyperwireError, ProxyError } from '../common/errors.js';
 import type { HeadersInit } from '../common/headers.js';
-import { connectError, dialTCP, dialTLS, type DialOptions, hostPort } from '../common/net.js';
+import { connectError, dialTCP, dialTLS, type Dialer, type DialOptions, hostPort } from '../common/net.js';
 import { ResponseParser } from './parser.js';
 import { serialiseRequestHead } from './request.js';
 
@@ -23,6 +23,8 @@ export interface TunnelOptions {
   timeout?: number;
   /** Aborts the tunnel being opened. */
   signal?: AbortSignal | undefined;
+  /** An https:// proxy: TLS to the proxy with these options (its name is checked, as any server's), then CONNECT inside. */
+  proxyTls?: tls.ConnectionOptions | undefined;
 }
 
 /**
@@ -37,7 +39,18 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     headers: options.proxyHeaders,
     bodyLength: null,
   });
-  const socket = net.connect({ host: options.proxyHost, port: options.proxyPort });
+  const proxyTls = options.proxyTls;
+  const socket: net.Socket =
+    proxyTls === undefined
+      ? net.connect({ host: options.proxyHost, port: options.proxyPort })
+      : tls.connect({
+          servername: net.isIP(options.proxyHost) === 0 ? options.proxyHost : undefined,
+          minVersion: 'TLSv1.2',
+          ...proxyTls,
+          host: options.proxyHost,
+          port: options.proxyPort,
+          ALPNProtocols: ['http/1.1'],
+        });
   socket.setNoDelay(true);
   return new Promise<net.Socket>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -97,7 +110,12 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
       // Any other final answer is a refusal: no need to read its body.
       else if (offset >= 0 || status >= 300) finish(refusal());
     };
-    const onError = (err: Error): void => finish(connectError(err, options.proxyHost, options.proxyPort));
+    // The proxy itself could not be reached (or its TLS failed): a
+    // ProxyError, with what went wrong as its cause.
+    const onError = (err: Error): void => {
+      const cause = connectError(err, options.proxyHost, options.proxyPort);
+      finish(new ProxyError(`Cannot reach the proxy ${hostPort(options.proxyHost, options.proxyPort)}: ${cause.message}`, 0, { cause, code: 'HW_ERR_PROXY_CONNECT' }));
+    };
     const onClose = (): void => finish(new ConnectionError('HW_ERR_PROXY_CLOSED', `The proxy closed the connection during CONNECT ${options.authority}`));
     const onConnect = (): void => {
       socket.write(head.bytes);
@@ -106,7 +124,7 @@ export function openTunnel(options: TunnelOptions): Promise<net.Socket> {
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    socket.once('connect', onConnect);
+    socket.once(proxyTls === undefined ? 'connect' : 'secureConnect', onConnect);
     if (options.signal?.aborted === true) return onAbort();
     options.signal?.addEventListener('abort', onAbort);
     const ms = options.timeout ?? 0;
@@ -122,6 +140,10 @@ export interface OriginDialOptions extends DialOptions {
   proxyPort?: number | undefined;
   /** Fields for the CONNECT request. */
   proxyHeaders?: HeadersInit | undefined;
+  /** An https:// proxy: TLS to it with these options. */
+  proxyTls?: tls.ConnectionOptions | undefined;
+  /** Another way to reach the origin (a SOCKS proxy): used instead of a direct connect or a tunnel. */
+  dialer?: Dialer | undefined;
   /** TLS, offering these protocols by ALPN; without it, cleartext. */
   alpn?: string[] | undefined;
   tls?: tls.ConnectionOptions | undefined;
@@ -134,18 +156,21 @@ export interface OriginDialOptions extends DialOptions {
  * and the TLS handshake over it the same again.
  */
 export async function dialOrigin(options: OriginDialOptions): Promise<net.Socket> {
-  const { proxyHost, alpn } = options;
+  const { proxyHost, alpn, dialer } = options;
   const over =
-    proxyHost === undefined
-      ? undefined
-      : await openTunnel({
-          proxyHost,
-          proxyPort: options.proxyPort ?? 8080,
-          proxyHeaders: options.proxyHeaders,
-          authority: hostPort(options.host, options.port),
-          timeout: options.timeout,
-          signal: options.signal,
-        });
+    dialer !== undefined
+      ? await dialer({ host: options.host, port: options.port, timeout: options.timeout, signal: options.signal })
+      : proxyHost === undefined
+        ? undefined
+        : await openTunnel({
+            proxyHost,
+            proxyPort: options.proxyPort ?? 8080,
+            proxyHeaders: options.proxyHeaders,
+            proxyTls: options.proxyTls,
+            authority: hostPort(options.host, options.port),
+            timeout: options.timeout,
+            signal: options.signal,
+          });
   if (alpn === undefined) return over ?? dialTCP(options);
   return dialTLS({ ...options, alpn, over });
 }

@@ -357,14 +357,16 @@ describe.skipIf(!have('squid'))('HTTPConnection through squid', () => {
 });
 
 describe('HTTPConnection with a proxy that is not there, or does not answer', () => {
-  it('nothing listens on the proxy port: ConnectionError HW_ERR_CONNECT, for a tunnel and for absolute form', async () => {
+  it('nothing listens on the proxy port: ProxyError HW_ERR_PROXY_CONNECT (status 0, the connect error as cause), for a tunnel and for absolute form', async () => {
     const port = await freePort();
     for (const secure of [true, false]) {
       const c = conn(`localhost:${secure ? 443 : 80}`, { secure, proxyHost: '127.0.0.1', proxyPort: port });
       const err = await c.request('GET', '/').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConnectionError);
-      expect((err as ConnectionError).code).toBe('HW_ERR_CONNECT');
-      expect((err as ConnectionError).message).toContain(`127.0.0.1:${port}`);
+      expect(err).toBeInstanceOf(ProxyError);
+      expect((err as ProxyError).code).toBe('HW_ERR_PROXY_CONNECT');
+      expect((err as ProxyError).status).toBe(0);
+      expect((err as ProxyError).cause).toBeInstanceOf(ConnectionError);
+      expect((err as ProxyError).message).toContain(`127.0.0.1:${port}`);
       expect(c.protocol).toBeNull();
     }
   });
