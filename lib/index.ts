@@ -97,6 +97,10 @@ export type { Fields, FieldValue } from './pool/fields.js';
 export { requestEncodeUrl, requestEncodeBody, encodeRequest } from './pool/request-encoding.js';
 export type { EncodeRequestOptions, RequestBodyInit } from './pool/request-encoding.js';
 export { makeHeaders } from './pool/make-headers.js';
+export { ProxyManager, proxyFromUrl } from './pool/proxy-manager.js';
+export type { ProxyManagerOptions } from './pool/proxy-manager.js';
+export { SOCKSProxyManager, socksDialer } from './pool/socks-proxy-manager.js';
+export type { Dialer } from './common/net.js';
 export type { MakeHeadersOptions } from './pool/make-headers.js';
 export {
   ClosedPoolError,

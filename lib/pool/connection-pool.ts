@@ -20,7 +20,8 @@ import { debuglog } from 'node:util';
 import type { RequestBody } from '../common/body.js';
 import { abortError, ReadTimeoutError } from '../common/errors.js';
 import type { HeadersInit } from '../common/headers.js';
-import { hostPort } from '../common/net.js';
+import * as tls from 'node:tls';
+import { type Dialer, hostPort, normaliseFingerprint } from '../common/net.js';
 import { HTTPConnection, type HTTPConnectionOptions, type Protocol } from '../connection.js';
 import { ClosedPoolError, EmptyPoolError, HostChangedError } from './errors.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
@@ -67,7 +68,36 @@ export interface ConnectionPoolOptions
   priorKnowledge?: boolean;
   /** With `enablePush`: how many pushed responses, of how many octets and how old, are kept per origin. */
   pushCache?: PushCacheOptions;
+  /**
+   * The server certificate's SHA-256 fingerprint (or SHA-1), hex, colons
+   * optional: any other is a TLSError (`HW_ERR_FINGERPRINT`) before a
+   * request is sent, whether or not the certificate is otherwise verified.
+   */
+  assertFingerprint?: string;
+  /** Check the certificate against this name instead of the host's; `false` skips the name check (the chain is still verified). */
+  assertHostname?: string | false;
+  /** The name sent by SNI, instead of the host's. */
+  serverHostname?: string;
+  /** @internal How a ProxyManager's pools reach their origin: a CONNECT tunnel, or (`forward`) absolute-form requests to the proxy. */
+  proxy?: PoolProxy;
+  /** @internal How a SOCKSProxyManager's pools reach their origin. */
+  dialer?: Dialer;
 }
+
+/** @internal A proxy as a pool's connections use it. */
+export interface PoolProxy {
+  host: string;
+  port: number;
+  /** Sent to the proxy: on CONNECT, or on each absolute-form request. */
+  headers: HeadersInit | undefined;
+  /** TLS to the proxy itself (an https:// proxy). */
+  tls: tls.ConnectionOptions | undefined;
+  /** This pool's connections go to the proxy, and requests name their targets (http:// targets). */
+  forward: boolean;
+}
+
+/** Pools whose verification is off have said so already: once per process, as urllib3 warns once. */
+let warnedInsecure = false;
 
 /** One connection of a pool and what the pool knows of it. */
 interface Slot {
@@ -163,7 +193,20 @@ export class HTTPConnectionPool {
     this.retries = options.retries ?? Retry.DEFAULT;
     this.timeout = Timeout.resolve(options.timeout);
     this.pushes = options.enablePush === true ? new PushCache(options.pushCache) : null;
+    // Refused here, before any connection: a typo in a pin must not wait for a server to show it.
+    if (options.assertFingerprint !== undefined) normaliseFingerprint(options.assertFingerprint);
+    this.tls = tlsOptionsOf(options);
+    if (this.scheme === 'https' && this.tls?.rejectUnauthorized === false && !warnedInsecure) {
+      warnedInsecure = true;
+      process.emitWarning('TLS certificate verification is disabled for a pool: its connections can be intercepted. Use it only for testing.', {
+        type: 'InsecureRequestWarning',
+        code: 'HW_INSECURE_REQUEST',
+      });
+    }
   }
+
+  /** The TLS options its connections use: the pool's `tls` with SNI and name checks as asked. */
+  private readonly tls: tls.ConnectionOptions | undefined;
 
   /** `scheme://host:port` of this pool. */
   get origin(): string {
@@ -202,6 +245,8 @@ export class HTTPConnectionPool {
 
   /** Whether `url` is on this pool's origin. */
   isSameHost(url: URL): boolean {
+    // A forward proxy's pool carries requests to any http origin.
+    if (this.options.proxy?.forward === true) return url.protocol === 'http:';
     const scheme = url.protocol.slice(0, -1);
     const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -270,7 +315,9 @@ export class HTTPConnectionPool {
       if (slot.dialing) await slot.ready;
       const conn = slot.conn;
       this.numRequests++;
-      const id = await conn.request(req.method, req.path, {
+      // A forward proxy is given the whole URL, less any fragment (RFC 9112 §3.2.2).
+      const target = this.options.proxy?.forward === true ? req.url.replace(/#.*$/s, '') : req.path;
+      const id = await conn.request(req.method, target, {
         headers: req.headers,
         body: req.body,
         timeout: readTimeout ?? 0,
@@ -496,7 +543,23 @@ export class HTTPConnectionPool {
       timeout: { connect: connectTimeout, read: 0 },
       retryIdleReset: false,
     };
-    if (o.tls !== undefined) options.tls = o.tls;
+    if (this.tls !== undefined) options.tls = this.tls;
+    if (o.assertFingerprint !== undefined) options.assertFingerprint = o.assertFingerprint;
+    if (o.dialer !== undefined) options.dialer = o.dialer;
+    const proxy = o.proxy;
+    if (proxy !== undefined) {
+      if (proxy.headers !== undefined) options.proxyHeaders = proxy.headers;
+      if (proxy.forward) {
+        // To the proxy itself, HTTP/1.1, requests in absolute form.
+        options.forwardProxy = true;
+        options.forceProto = 'http/1.1';
+        if (proxy.tls !== undefined) options.tls = proxy.tls;
+        return options;
+      }
+      options.proxyHost = proxy.host;
+      options.proxyPort = proxy.port;
+      if (proxy.tls !== undefined) options.proxyTls = proxy.tls;
+    }
     if (o.enablePush !== undefined) options.enablePush = o.enablePush;
     if (o.windowManager !== undefined) options.windowManager = o.windowManager;
     if (o.headerCodec !== undefined) options.headerCodec = o.headerCodec;
@@ -567,4 +630,15 @@ export class HTTPConnectionPool {
 /** A pool of TLS connections: HTTP/2 by ALPN where the server offers it. */
 export class HTTPSConnectionPool extends HTTPConnectionPool {
   static override readonly scheme = 'https';
+}
+
+/** A pool's TLS options with `serverHostname` and `assertHostname` folded in. */
+function tlsOptionsOf(options: ConnectionPoolOptions): tls.ConnectionOptions | undefined {
+  const { serverHostname, assertHostname } = options;
+  if (serverHostname === undefined && assertHostname === undefined) return options.tls;
+  const out: tls.ConnectionOptions = { ...options.tls };
+  if (serverHostname !== undefined) out.servername = serverHostname;
+  if (assertHostname === false) out.checkServerIdentity = () => undefined;
+  else if (assertHostname !== undefined) out.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(assertHostname, cert);
+  return out;
 }

@@ -28,7 +28,7 @@ export interface PoolManagerOptions extends ConnectionPoolOptions {
  * ```
  */
 export class PoolManager {
-  private readonly options: PoolManagerOptions;
+  protected readonly options: PoolManagerOptions;
   private readonly numPools: number;
   /** Pools by origin, least recently used first. */
   private readonly pools = new Map<string, HTTPConnectionPool>();
@@ -76,22 +76,34 @@ export class PoolManager {
 
   /** The pool for an origin, made if need be. `scheme` defaults to http; `port` to the scheme's. */
   connectionFromHost(host: string, port?: number, scheme: string = 'http'): HTTPConnectionPool {
-    if (this.closed) throw new LocationValueError('The PoolManager is closed', 'HW_ERR_CLOSED_POOL');
     if (typeof host !== 'string' || host.length === 0) throw new LocationValueError('No host specified.');
     const s = scheme.toLowerCase();
     if (s !== 'http' && s !== 'https') throw new LocationValueError(`Unsupported URL scheme ${JSON.stringify(scheme)}: only http and https`);
     const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
     const p = port ?? (s === 'https' ? 443 : 80);
-    const key = `${s}://${hostPort(bare.toLowerCase(), p)}`;
-    let pool = this.pools.get(key);
-    if (pool !== undefined) {
-      // Most recently used goes last.
-      this.pools.delete(key);
-      this.pools.set(key, pool);
-      return pool;
-    }
+    return this.pool(`${s}://${hostPort(bare.toLowerCase(), p)}`, () => {
+      const options = { ...this.poolOptions(s), port: p };
+      return s === 'https' ? new HTTPSConnectionPool(bare, options) : new HTTPConnectionPool(bare, options);
+    });
+  }
+
+  /** The options of a new pool for `scheme` targets (a proxy manager adds its proxy). */
+  protected poolOptions(_scheme: 'http' | 'https'): ConnectionPoolOptions {
     const { numPools: _numPools, ...poolOptions } = this.options;
-    pool = s === 'https' ? new HTTPSConnectionPool(bare, { ...poolOptions, port: p }) : new HTTPConnectionPool(bare, { ...poolOptions, port: p });
+    return poolOptions;
+  }
+
+  /** The pool kept under `key`, or `make()`'s, kept from now on (least recently used first out). */
+  protected pool(key: string, make: () => HTTPConnectionPool): HTTPConnectionPool {
+    if (this.closed) throw new LocationValueError('The PoolManager is closed', 'HW_ERR_CLOSED_POOL');
+    const pool = this.pools.get(key);
+    if (pool === undefined) return this.keep(key, make());
+    this.pools.delete(key);
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  private keep(key: string, pool: HTTPConnectionPool): HTTPConnectionPool {
     this.pools.set(key, pool);
     if (this.pools.size > this.numPools) {
       // The least recently used pool goes; requests still in flight on it
@@ -124,7 +136,8 @@ export class PoolManager {
     await this.close();
   }
 
-  private poolFor(url: URL): HTTPConnectionPool {
+  /** The pool a request to `url` goes through. */
+  protected poolFor(url: URL): HTTPConnectionPool {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     return this.connectionFromHost(host, url.port === '' ? undefined : Number(url.port), url.protocol.slice(0, -1));
   }

@@ -31,6 +31,7 @@ const PACKAGES: Record<string, string> = {
   h2o: 'h2o',
   apache2: 'apache2',
   squid: 'squid',
+  danted: 'dante-server',
 };
 
 // sbin directories are often missing from a non-root PATH.
@@ -683,6 +684,73 @@ export async function startSquid(options: SquidOptions = {}): Promise<ServerHand
       return ['-N', '-f', conf];
     },
   });
+}
+
+// --- dante (a SOCKS 4 and 5 proxy) -----------------------------------------------
+
+/** Options of {@link startDante}. */
+export interface DanteOptions {
+  /**
+   * Require SOCKS5 username/password authentication. dante checks the
+   * system's password database, so the user must exist there: see
+   * {@link withSystemUser}.
+   */
+  auth?: boolean;
+}
+
+/** Starts danted in the foreground on 127.0.0.1, one process, allowing CONNECT from localhost to anywhere. */
+export async function startDante(options: DanteOptions = {}): Promise<ServerHandle> {
+  const dir = await makeTempDir('dante');
+  await chmod(dir, 0o777);
+  const conf = path.join(dir, 'danted.conf');
+  const log = path.join(dir, 'danted.log');
+  return launch({
+    name: 'danted',
+    dir,
+    logFiles: [log],
+    args: async (port) => {
+      const text = [
+        `logoutput: ${log}`,
+        `internal: 127.0.0.1 port = ${port}`,
+        'external: 127.0.0.1',
+        `socksmethod: ${options.auth === true ? 'username' : 'none'}`,
+        'clientmethod: none',
+        // Reading the password database takes the privileged user.
+        isRoot ? 'user.privileged: root' : '',
+        'user.unprivileged: nobody',
+        // A rule's log list must end its line.
+        'client pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  log: error\n}',
+        'socks pass {\n  from: 127.0.0.0/8 to: 0.0.0.0/0\n  command: connect\n  log: error connect\n}',
+        '',
+      ].join('\n');
+      await writeFile(conf, text);
+      return ['-f', conf, '-N', '1', '-p', path.join(dir, 'danted.pid')];
+    },
+  });
+}
+
+/**
+ * Runs `fn` with a throwaway system user (no home, no shell) that has
+ * `password`, removed afterwards: dante's `username` method checks the
+ * system's password database. Needs root (as CI runs).
+ */
+export async function withSystemUser<T>(user: string, password: string, fn: () => Promise<T>): Promise<T> {
+  if (!isRoot) throw new Error(`creating the system user ${user} for the SOCKS authentication tests needs root`);
+  const remove = (): void => {
+    try {
+      execFileSync('userdel', [user], { stdio: 'ignore' });
+    } catch {
+      // Not there.
+    }
+  };
+  remove();
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user], { stdio: 'ignore' });
+  try {
+    execFileSync('chpasswd', [], { input: `${user}:${password}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+    return await fn();
+  } finally {
+    remove();
+  }
 }
 
 // --- Node's own http2 server ---------------------------------------------------
