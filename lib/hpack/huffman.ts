@@ -215,17 +215,20 @@ export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number):
 }
 
 /**
- * Decodes the Huffman string in `src[start:end)` into `out` from 0; returns
- * the number of octets written. `out` must hold `((end - start) * 8 / 5) | 0`
- * octets, the most a string of that length can decode to.
+ * Decodes the Huffman string in `src[start:end)` into `out` from `at`;
+ * returns the number of octets written. `out` must hold
+ * `((end - start) * 8 / 5) | 0` octets from `at`, the most a string of that
+ * length can decode to. The octet after the decoded ones may be overwritten
+ * (each step stores two symbols and counts the ones it emitted), so a caller
+ * decoding several strings into one buffer decodes them in order.
  *
  * @throws HPACKDecodingError when the string contains EOS, or ends in padding
  *   that is longer than 7 bits or not all ones (RFC 7541 §5.2).
  */
-export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, out: Uint8Array): number {
+export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, out: Uint8Array, at = 0): number {
   let state = 0;
   let entry = ACCEPT;
-  let n = 0;
+  let n = at;
   let seen = 0;
   for (let i = start; i < end; i++) {
     entry = DECODE_TABLE[(state << 8) | src[i]!]!;
@@ -242,5 +245,5 @@ export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, o
       'HW_ERR_HPACK_HUFFMAN',
     );
   }
-  return n;
+  return n - at;
 }

@@ -154,3 +154,20 @@ describe('Huffman code', () => {
     });
   });
 });
+
+describe('Huffman decoding into a shared buffer', () => {
+  it('writes from the given offset, returns the count, and leaves octets before it alone', () => {
+    const out = Buffer.alloc(64, 0xee);
+    const a = encode('www.example.com');
+    const b = encode('no-cache');
+    const n = huffmanDecodeInto(a, 0, a.length, out, 0);
+    expect(n).toBe(15);
+    const m = huffmanDecodeInto(b, 0, b.length, out, n);
+    expect(m).toBe(8);
+    expect(out.toString('latin1', 0, n + m)).toBe('www.example.comno-cache');
+    // One octet after the decoded ones may be written over, no more.
+    expect(out[n + m + 1]).toBe(0xee);
+    // Empty input writes nothing and counts nothing.
+    expect(huffmanDecodeInto(b, 0, 0, out, 40)).toBe(0);
+  });
+});
