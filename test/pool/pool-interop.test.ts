@@ -11,29 +11,9 @@ import { chmod, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPResponse, PoolManager } from '../../lib/index.js';
-import { have, makeDocRoot, makeTempDir, startApache, startNghttpd, startNginx, type DocRoot, type ServerHandle } from '../helpers/servers.js';
+import { establishedTo, have, makeDocRoot, makeTempDir, startApache, startNghttpd, startNginx, type DocRoot, type ServerHandle } from '../helpers/servers.js';
 
 const tls = { ca: readFileSync(new URL('../helpers/certs/cert.pem', import.meta.url)) };
-
-/** Established TCP connections whose local port is `port` (the server's side), from /proc/net/tcp. */
-function establishedTo(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      // local_address is "IP:PORT"; st 01 is ESTABLISHED.
-      if (cols.length > 3 && cols[1]!.endsWith(`:${hexPort}`) && cols[3] === '01') n++;
-    }
-  }
-  return n;
-}
 
 const connectionsOf = (responses: HTTPResponse[]): number => new Set(responses.map((r) => r.headers.first('x-connection'))).size;
 

@@ -28,6 +28,7 @@ import {
   startDante,
   startNghttpd,
   startSquid,
+  establishedTo,
   withSystemUser,
   type DocRoot,
   type ServerHandle,
@@ -210,6 +211,8 @@ describe.skipIf(!have('danted') || !have('nghttpd'))('SOCKSProxyManager through 
       const responses = await Promise.all(Array.from({ length: 20 }, () => http.request('GET', h2Url(docs.small.path))));
       expect(responses.every((r) => r.protocol === 'h2' && r.data!.toString() === docs.small.body)).toBe(true);
       expect(http.connectionFromUrl(h2Url('/')).numConnections).toBe(1);
+      // At the origin: one connection, dante's.
+      expect(establishedTo(nghttpd!.port)).toBe(1);
     });
   }
 
