@@ -97,9 +97,11 @@ export type { Fields, FieldValue } from './pool/fields.js';
 export { requestEncodeUrl, requestEncodeBody, encodeRequest } from './pool/request-encoding.js';
 export type { EncodeRequestOptions, RequestBodyInit } from './pool/request-encoding.js';
 export { makeHeaders } from './pool/make-headers.js';
-export { ProxyManager, proxyFromUrl } from './pool/proxy-manager.js';
+export { ProxyManager, proxyFromUrl, SOCKSProxyManager } from './pool/proxy-manager.js';
 export type { ProxyManagerOptions } from './pool/proxy-manager.js';
-export { SOCKSProxyManager, socksDialer } from './pool/socks-proxy-manager.js';
+export { socksDialer } from './pool/socks-dialer.js';
+export { proxyFromEnvironment, shouldBypassProxy, getProxyEnv, parseNoProxy } from './pool/proxy-env.js';
+export type { ProxyEnv } from './pool/proxy-env.js';
 export type { Dialer } from './common/net.js';
 export type { MakeHeadersOptions } from './pool/make-headers.js';
 export {

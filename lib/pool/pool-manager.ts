@@ -7,6 +7,8 @@
 import { hostPort } from '../common/net.js';
 import { HTTPConnectionPool, HTTPSConnectionPool, type ConnectionPoolOptions } from './connection-pool.js';
 import { LocationValueError } from './errors.js';
+import { getProxyEnv, proxyForUrl, type ProxyEnv } from './proxy-env.js';
+import { ProxyRoute } from './proxy-route.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
 import type { HTTPResponse } from './response.js';
 import { absoluteUrl, urlopenWithRetries, type UrlopenOptions } from './urlopen.js';
@@ -15,6 +17,12 @@ import { absoluteUrl, urlopenWithRetries, type UrlopenOptions } from './urlopen.
 export interface PoolManagerOptions extends ConnectionPoolOptions {
   /** How many origins' pools to keep; the least recently used is closed when another is needed. Default 10. */
   numPools?: number;
+  /**
+   * Take the proxy for each request from the environment (HTTPS_PROXY,
+   * HTTP_PROXY, ALL_PROXY and NO_PROXY, read as curl reads them, once, when
+   * the manager is made). Default false, as urllib3.
+   */
+  proxyFromEnv?: boolean;
 }
 
 /**
@@ -33,9 +41,14 @@ export class PoolManager {
   /** Pools by origin, least recently used first. */
   private readonly pools = new Map<string, HTTPConnectionPool>();
   private closed = false;
+  /** The proxy settings of the environment, with `proxyFromEnv`. */
+  private readonly proxyEnv: ProxyEnv | null;
+  /** Routes through the proxies the environment named, by proxy URL. */
+  private readonly routes = new Map<string, ProxyRoute>();
 
   constructor(options: PoolManagerOptions = {}) {
     this.options = options;
+    this.proxyEnv = options.proxyFromEnv === true ? getProxyEnv(process.env) : null;
     this.numPools = options.numPools ?? 10;
     if (!Number.isInteger(this.numPools) || this.numPools < 1) throw new RangeError(`numPools must be a positive integer, got ${options.numPools}`);
   }
@@ -89,8 +102,21 @@ export class PoolManager {
 
   /** The options of a new pool for `scheme` targets (a proxy manager adds its proxy). */
   protected poolOptions(_scheme: 'http' | 'https'): ConnectionPoolOptions {
-    const { numPools: _numPools, ...poolOptions } = this.options;
+    const { numPools: _numPools, proxyFromEnv: _proxyFromEnv, ...poolOptions } = this.options;
     return poolOptions;
+  }
+
+  /** The proxy a request to `url` goes through, or null for none: with `proxyFromEnv`, the environment's. */
+  protected routeFor(url: URL): ProxyRoute | null {
+    if (this.proxyEnv === null) return null;
+    const proxy = proxyForUrl(url, this.proxyEnv);
+    if (proxy === null) return null;
+    let route = this.routes.get(proxy);
+    if (route === undefined) {
+      route = new ProxyRoute(proxy, { tls: this.options.tls });
+      this.routes.set(proxy, route);
+    }
+    return route;
   }
 
   /** The pool kept under `key`, or `make()`'s, kept from now on (least recently used first out). */
@@ -136,10 +162,21 @@ export class PoolManager {
     await this.close();
   }
 
-  /** The pool a request to `url` goes through. */
+  /** The pool a request to `url` goes through: its origin's, or its proxy's. */
   protected poolFor(url: URL): HTTPConnectionPool {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    return this.connectionFromHost(host, url.port === '' ? undefined : Number(url.port), url.protocol.slice(0, -1));
+    const port = url.port === '' ? undefined : Number(url.port);
+    const scheme = url.protocol === 'https:' ? 'https' : 'http';
+    const route = this.routeFor(url);
+    if (route === null) return this.connectionFromHost(host, port, scheme);
+    const p = port ?? (scheme === 'https' ? 443 : 80);
+    return this.pool(route.poolKey(url, `${scheme}://${hostPort(host.toLowerCase(), p)}`), () => {
+      const base = this.poolOptions(scheme);
+      const forward = route.poolFor(url, base);
+      if (forward !== null) return forward.https ? new HTTPSConnectionPool(forward.host, forward.options) : new HTTPConnectionPool(forward.host, forward.options);
+      const options = { ...route.originOptions(base), port: p };
+      return scheme === 'https' ? new HTTPSConnectionPool(host, options) : new HTTPConnectionPool(host, options);
+    });
   }
 }
 

@@ -154,6 +154,40 @@ describe.skipIf(!have('squid') || !have('nghttpd'))('ProxyManager through squid'
     expect((retried as MaxRetryError).reason).toBeInstanceOf(ProxyError);
   });
 
+  it('proxyFromEnv: HTTPS_PROXY and HTTP_PROXY route through squid, NO_PROXY goes direct, and without the option the environment is not read', async () => {
+    const plain = await origin(false);
+    const saved = { ...process.env };
+    try {
+      for (const k of ['http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'REQUEST_METHOD']) delete process.env[k];
+      process.env.HTTPS_PROXY = `127.0.0.1:${squid.port}`;
+      process.env.http_proxy = `http://127.0.0.1:${squid.port}`;
+      const before = await connectsLogged(squid);
+      {
+        await using http = new PoolManager({ tls: tlsOptions, proxyFromEnv: true });
+        expect((await http.request('GET', h2Url(docs.small.path))).protocol).toBe('h2');
+        await http.request('GET', plain.url('/via-env'));
+      }
+      expect(plain.seen.at(-1)!.headers.via).toMatch(/squid/);
+      await vi.waitFor(async () => expect((await connectsLogged(squid)) - before).toBe(1), { timeout: 5000 });
+      process.env.NO_PROXY = 'localhost';
+      {
+        await using http = new PoolManager({ tls: tlsOptions, proxyFromEnv: true });
+        await http.request('GET', plain.url('/direct'));
+        expect(plain.seen.at(-1)!.headers.via).toBeUndefined();
+      }
+      delete process.env.NO_PROXY;
+      {
+        await using http = new PoolManager({ tls: tlsOptions });
+        await http.request('GET', plain.url('/not-read'));
+        expect(plain.seen.at(-1)!.headers.via).toBeUndefined();
+      }
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await plain.stop();
+    }
+  });
+
   it('an https:// proxy: TLS to the proxy (a Node TLS front before squid), then CONNECT and h2 inside', async () => {
     const front = tls.createServer({ key, cert: ca }, (client) => {
       const upstream = net.connect(squid.port, '127.0.0.1');

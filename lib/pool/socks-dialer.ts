@@ -1,7 +1,7 @@
 /**
- * SOCKSProxyManager: a PoolManager whose connections go through a SOCKS
- * proxy (SOCKS4, 4a, 5 and 5h), over the `socks` package. TLS and ALPN run
- * through the SOCKS connection, so HTTP/2 works over SOCKS too.
+ * Connections through a SOCKS proxy (SOCKS4, 4a, 5 and 5h), over the
+ * `socks` package. TLS and ALPN run over what it returns, so HTTP/2 works
+ * over SOCKS too.
  */
 
 import { lookup } from 'node:dns/promises';
@@ -9,24 +9,25 @@ import * as net from 'node:net';
 import { SocksClient, type SocksProxy } from 'socks';
 import { abortError, ConnectTimeoutError, ProxyError } from '../common/errors.js';
 import { hostPort, type Dialer } from '../common/net.js';
-import type { ConnectionPoolOptions } from './connection-pool.js';
-import { PoolManager, type PoolManagerOptions } from './pool-manager.js';
-import { parseProxyUrl } from './proxy-manager.js';
+
+/** A SOCKS proxy taken apart (see `parseProxyUrl`). */
+export interface SocksProxyAddress {
+  /** `socks4`, `socks4a`, `socks5` or `socks5h`. */
+  scheme: string;
+  host: string;
+  port: number;
+  /** SOCKS5 user (SOCKS4: the user id). */
+  username: string | undefined;
+  password: string | undefined;
+}
 
 /**
- * The SOCKS versions and where names are resolved: `socks4` and `socks5`
- * resolve the target's name here and send the address; `socks4a` and
- * `socks5h` send the name for the proxy to resolve (as curl reads them).
+ * A Dialer that reaches its target through the SOCKS proxy. `socks4` and
+ * `socks5` resolve the target's name here and send the address; `socks4a`
+ * and `socks5h` send the name for the proxy to resolve (as curl reads
+ * them).
  */
-const SCHEMES = { socks4: 1080, socks4a: 1080, socks5: 1080, socks5h: 1080 } as const;
-
-/**
- * A Dialer that reaches its target through the SOCKS proxy at `proxyUrl`
- * (`socks5://user:pass@host:1080`; user and password for SOCKS5, the user
- * as the SOCKS4 user id).
- */
-export function socksDialer(proxyUrl: string): Dialer {
-  const proxy = parseProxyUrl(proxyUrl, SCHEMES);
+export function socksDialer(proxy: SocksProxyAddress): Dialer {
   const version = proxy.scheme.startsWith('socks4') ? 4 : 5;
   const remoteDns = proxy.scheme === 'socks4a' || proxy.scheme === 'socks5h';
   const socksProxy: SocksProxy = { host: proxy.host, port: proxy.port, type: version };
@@ -78,25 +79,4 @@ export function socksDialer(proxyUrl: string): Dialer {
       if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
     }
   };
-}
-
-/**
- * Makes requests through a SOCKS proxy: `new SOCKSProxyManager(
- * 'socks5h://user:pass@proxy:1080')`. Each origin gets its pool as with a
- * PoolManager; only the way its connections are made differs.
- */
-export class SOCKSProxyManager extends PoolManager {
-  /** The proxy, as given. */
-  readonly proxyUrl: string;
-  private readonly dialer: Dialer;
-
-  constructor(proxyUrl: string, options: PoolManagerOptions = {}) {
-    super(options);
-    this.proxyUrl = proxyUrl;
-    this.dialer = socksDialer(proxyUrl);
-  }
-
-  protected override poolOptions(scheme: 'http' | 'https'): ConnectionPoolOptions {
-    return { ...super.poolOptions(scheme), dialer: this.dialer };
-  }
 }
