@@ -3,10 +3,10 @@
  */
 
 import { HPACKDecodingError, HeaderListSizeError } from '../common/errors.js';
-import { asLatin1Buffer } from '../common/latin1.js';
+import { asLatin1Buffer, latin1String, type Latin1Buffer } from '../common/latin1.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
-import { decodeInteger, StringReader, type Cursor } from './primitives.js';
-import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { decodeInteger, readStringInto, type Cursor } from './primitives.js';
+import { STATIC_NAMES, STATIC_SIZES, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 
 /** The protocol's initial SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2). */
 export const DEFAULT_HEADER_TABLE_SIZE = 4096;
@@ -50,8 +50,6 @@ export class Decoder {
    */
   private updateRequired = false;
   private readonly maxHeaderListSize: number;
-  private readonly strings = new StringReader();
-  private readonly cur: Cursor = { pos: 0 };
 
   constructor(options: DecoderOptions = {}) {
     const maxTableSize = options.maxTableSize ?? DEFAULT_HEADER_TABLE_SIZE;
@@ -82,35 +80,79 @@ export class Decoder {
 
   /**
    * Decodes one complete header block (the concatenated fragments of a
-   * HEADERS or PUSH_PROMISE frame and its CONTINUATIONs).
+   * HEADERS or PUSH_PROMISE frame and its CONTINUATIONs). The list and each
+   * [name, value] in it are new arrays, the caller's to keep or change.
    */
   decode(block: Uint8Array): HeaderField[] {
     const buf = asLatin1Buffer(block);
     const end = buf.length;
-    const table = this.table;
-    const strings = this.strings;
-    const cur = this.cur;
-    const headers: HeaderField[] = [];
-    let listSize = 0;
-    const maxListSize = this.maxHeaderListSize;
-    let overLimit = false;
-    // Size updates are allowed only before the first field (RFC 7541 §4.2).
-    let fieldsSeen = false;
-
     if (this.updateRequired && (end === 0 || (buf[0]! & 0xe0) !== 0x20)) {
       throw new HPACKDecodingError(
         'Header block does not start with the dynamic table size update our smaller SETTINGS_HEADER_TABLE_SIZE requires',
         'HW_ERR_HPACK_TABLE_SIZE',
       );
     }
+    let octets = sharedOctets;
+    let pending = sharedPending;
+    if (end > sharedCapacity) {
+      if (end <= SHARED_BLOCK_MAX) {
+        growShared(end);
+        octets = sharedOctets;
+        pending = sharedPending;
+      } else {
+        // Far larger than header blocks usually are: scratch space for this
+        // call alone, so a one-off does not stay allocated.
+        octets = Buffer.allocUnsafe(octetsFor(end)) as Latin1Buffer;
+        pending = new Int32Array(wordsFor(end));
+      }
+    }
+    // The try is here, not around the loop in readBlock(), where it slows
+    // every field down (the loop's variables must then survive a throw).
+    try {
+      return this.readBlock(buf, end, octets, pending);
+    } catch (err) {
+      // The table must hold what it would had every literal been made a
+      // string as it was read: a caller may go on with this decoder.
+      const p = progress[PENDING_END]!;
+      if (p > 0) completeLiterals(null, this.table, octets, progress[TEXT_START]!, pending, p, -1);
+      throw err;
+    }
+  }
 
-    // The read position lives in a local; the cursor object is used only
-    // for the rare multi-octet integers and for string literals.
+  /**
+   * Reads a block, with `octets` and `pending` as scratch space.
+   *
+   * Literals are not made into strings one by one. Their octets go one after
+   * the other into `octets`, and at the end of the block one latin1 string
+   * is made of them all and each literal is cut out of it, which costs about
+   * half as much. Until then a literal's field and table entry hold
+   * placeholders, completed from the `pending` list of where each literal
+   * ends. A reference to an entry the block itself added, before its strings
+   * exist, makes the strings of the block so far first.
+   */
+  private readBlock(buf: Latin1Buffer, end: number, octets: Latin1Buffer, pending: Int32Array): HeaderField[] {
+    const table = this.table;
+    const headers: HeaderField[] = [];
+    let listSize = 0;
+    const maxListSize = this.maxHeaderListSize;
+    let overLimit = false;
+    // Size updates are allowed only before the first field (RFC 7541 §4.2).
+    let fieldsSeen = false;
+    // Literal octets written to `octets`; those from `textStart` on are not
+    // strings yet, and their literals are described by `pending[0:p)`.
+    let at = 0;
+    let textStart = 0;
+    let p = 0;
+    progress[PENDING_END] = 0;
+    progress[TEXT_START] = 0;
+    // Entries added since `textStart`, and how many of them (the newest) are
+    // still in the table: those hold placeholders.
+    let added = 0;
+    let placeholders = 0;
     let pos = 0;
     while (pos < end) {
       const b = buf[pos]!;
       let name: string;
-      let value: string;
       if (b >= 0x80) {
         // Indexed header field (§6.1).
         let index = b & 0x7f;
@@ -121,45 +163,37 @@ export class Decoder {
         } else {
           pos++;
         }
+        let value: string;
+        let size: number;
         if (index === 0) throw new HPACKDecodingError('Indexed header field with index 0', 'HW_ERR_HPACK_INDEX');
         if (index <= STATIC_TABLE_LENGTH) {
           name = STATIC_NAMES[index - 1]!;
           value = STATIC_VALUES[index - 1]!;
+          size = STATIC_SIZES[index - 1]!;
         } else {
           const i = index - STATIC_TABLE_LENGTH - 1;
           if (i >= table.length) throw badIndex(index, table.length);
+          if (i < placeholders) {
+            completeLiterals(headers, table, octets, textStart, pending, p, added);
+            textStart = at;
+            p = added = placeholders = 0;
+            progress[PENDING_END] = 0;
+            progress[TEXT_START] = at;
+          }
           name = table.nameAt(i);
           value = table.valueAt(i);
+          size = table.sizeAt(i);
         }
-      } else if (b >= 0x40 || b < 0x20) {
-        // Literal with incremental indexing (§6.2.1, 6-bit prefix), or
-        // without indexing / never indexed (§6.2.2, §6.2.3, 4-bit prefix).
-        const indexing = b >= 0x40;
-        const mask = indexing ? 0x3f : 0x0f;
-        let index = b & mask;
-        cur.pos = pos;
-        if (index === mask) {
-          index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
-        } else {
-          cur.pos++;
-        }
-        // A string is bounded by the block that carries it (itself capped by
-        // the connection layer); one over maxHeaderListSize still has to be
-        // read and indexed so the table stays in step, and then fails the
-        // stream through the list-size check below, not the connection.
-        if (index === 0) {
-          name = strings.read(buf, cur, end);
-        } else if (index <= STATIC_TABLE_LENGTH) {
-          name = STATIC_NAMES[index - 1]!;
-        } else {
-          const i = index - STATIC_TABLE_LENGTH - 1;
-          if (i >= table.length) throw badIndex(index, table.length);
-          name = table.nameAt(i);
-        }
-        value = strings.read(buf, cur, end);
-        pos = cur.pos;
-        if (indexing) table.add(name, value);
-      } else {
+        fieldsSeen = true;
+        // Checked per field so a block of many references to one entry (an
+        // "HPACK bomb", CVE-2016-6581) never builds its list; the rest of the
+        // block is still read so the table stays in step with the encoder's.
+        listSize += size;
+        if (listSize > maxListSize) overLimit = true;
+        else headers.push([name, value]);
+        continue;
+      }
+      if (b < 0x40 && b >= 0x20) {
         // Dynamic table size update (§6.3).
         if (fieldsSeen) {
           throw new HPACKDecodingError('Dynamic table size update after the first header field', 'HW_ERR_HPACK_TABLE_SIZE');
@@ -173,18 +207,86 @@ export class Decoder {
             'HW_ERR_HPACK_TABLE_SIZE',
           );
         }
+        // No field has come yet, so no entry holds a placeholder.
         table.setMaxSize(size);
         this.updateRequired = false;
         continue;
       }
+
+      // Literal with incremental indexing (§6.2.1, 6-bit prefix), or without
+      // indexing / never indexed (§6.2.2, §6.2.3, 4-bit prefix).
+      const indexing = b >= 0x40;
+      const mask = indexing ? 0x3f : 0x0f;
+      let index = b & mask;
+      if (index === mask) {
+        cur.pos = pos;
+        index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
+        pos = cur.pos;
+      } else {
+        pos++;
+      }
+      let flags = 0;
+      let size = ENTRY_OVERHEAD;
+      if (index === 0) {
+        flags = NAME_LITERAL;
+        name = '';
+      } else if (index <= STATIC_TABLE_LENGTH) {
+        name = STATIC_NAMES[index - 1]!;
+        size += name.length;
+      } else {
+        const i = index - STATIC_TABLE_LENGTH - 1;
+        if (i >= table.length) throw badIndex(index, table.length);
+        if (i < placeholders) {
+          completeLiterals(headers, table, octets, textStart, pending, p, added);
+          textStart = at;
+          p = added = placeholders = 0;
+          progress[PENDING_END] = 0;
+          progress[TEXT_START] = at;
+        }
+        name = table.nameAt(i);
+        size += name.length;
+      }
+      // The value's string, and the name's before it if the name is a literal
+      // too. Each is bounded by the block that carries it (itself capped by
+      // the connection layer), and its octets fit the scratch space, which is
+      // sized for the block.
+      cur.pos = pos;
+      for (let k = p + 1 - (flags & NAME_LITERAL); k <= p + 1; k++) {
+        const start = at;
+        at = readStringInto(buf, cur, end, octets, at);
+        size += at - start;
+        pending[k + 1] = at;
+      }
+      pos = cur.pos;
       fieldsSeen = true;
-      // Checked per field so a block of many references to one entry (an
-      // "HPACK bomb", CVE-2016-6581) never builds its list; the rest of the
-      // block is still read so the table stays in step with the encoder's.
-      listSize += name.length + value.length + ENTRY_OVERHEAD;
-      if (listSize > maxListSize) overLimit = true;
-      else headers.push([name, value]);
+      listSize += size;
+      // The field goes in the list with the name it has now; the strings
+      // still to make are set when the block's literals become strings.
+      let slot = -1;
+      if (listSize > maxListSize) {
+        overLimit = true;
+      } else {
+        slot = headers.length;
+        headers.push([name, '']);
+      }
+      // An entry is added even if its field is over maxHeaderListSize, so the
+      // table stays in step; the list-size check fails the stream after the
+      // block, not the connection.
+      if (indexing) {
+        if (table.add(name, '', size)) {
+          flags |= ADDED;
+          added++;
+        }
+        // An entry too large for the table empties it (§4.4); otherwise the
+        // newest `added` entries are this block's.
+        placeholders = added < table.length ? added : table.length;
+      }
+      pending[p] = ((slot + 1) << FLAG_BITS) | flags;
+      p += PENDING_WORDS;
+      progress[PENDING_END] = p;
     }
+    completeLiterals(headers, table, octets, textStart, pending, p, added);
+    progress[PENDING_END] = 0;
 
     if (this.updateRequired) {
       throw new HPACKDecodingError('Required dynamic table size update missing', 'HW_ERR_HPACK_TABLE_SIZE');
@@ -194,6 +296,132 @@ export class Decoder {
     }
     return headers;
   }
+}
+
+// --- literals ------------------------------------------------------------------
+
+// What is still to be done for a literal, PENDING_WORDS words in the
+// pending list: its flags and (list slot + 1, or 0 if it is not in the
+// list), where its name ends in the literal octets (if NAME_LITERAL), and
+// where its value ends. Each literal begins where the one before it ended.
+const PENDING_WORDS = 3;
+const FLAG_BITS = 2;
+/** The name is a literal too, not an index. */
+const NAME_LITERAL = 1;
+/** The field was added to the dynamic table. */
+const ADDED = 2;
+
+/**
+ * How far the block being read has got, for decode() to complete the table
+ * if reading fails: the end of the pending list and where its literals'
+ * octets begin.
+ */
+const progress = new Int32Array(2);
+const PENDING_END = 0;
+const TEXT_START = 1;
+
+/**
+ * Makes one string of the octets of the `p / PENDING_WORDS` literals in
+ * `pending`, which begin at `textStart`, and sets each literal's strings: in
+ * its field in `headers` (unless null), and in the table entry it added, if
+ * that is still there. `added` is how many entries they added, or -1 to count
+ * them here.
+ */
+function completeLiterals(
+  headers: HeaderField[] | null,
+  table: DynamicTable,
+  octets: Latin1Buffer,
+  textStart: number,
+  pending: Int32Array,
+  p: number,
+  added: number,
+): void {
+  if (p === 0) return;
+  if (added < 0) {
+    added = 0;
+    for (let k = 0; k < p; k += PENDING_WORDS) if ((pending[k]! & ADDED) !== 0) added++;
+  }
+  // The block's entries are the newest `added`, of which the newest
+  // `placeholders` are still there (evictions take the oldest first).
+  const placeholders = added < table.length ? added : table.length;
+  const length = pending[p - 1]! - textStart;
+  const text = length <= TEXT_MAX ? latin1String(octets, textStart, length) : null;
+  // Where the next literal begins: right after the one before.
+  let from = 0;
+  // The entry the next literal with ADDED made: 0 is the newest.
+  let entry = added;
+  for (let k = 0; k < p; k += PENDING_WORDS) {
+    const word = pending[k]!;
+    let name: string | undefined;
+    if ((word & NAME_LITERAL) !== 0) {
+      const stop = pending[k + 1]! - textStart;
+      name = text !== null ? text.substring(from, stop) : latin1String(octets, textStart + from, stop - from);
+      from = stop;
+    }
+    const stop = pending[k + 2]! - textStart;
+    const value = text !== null ? text.substring(from, stop) : latin1String(octets, textStart + from, stop - from);
+    from = stop;
+    const slot = (word >>> FLAG_BITS) - 1;
+    if (slot >= 0 && headers !== null) {
+      const field = headers[slot]!;
+      if (name !== undefined) field[0] = name;
+      field[1] = value;
+    }
+    if ((word & ADDED) !== 0 && --entry < placeholders) table.complete(entry, name, value);
+  }
+}
+
+/**
+ * The longest run of literal octets made into one string. A literal of 13
+ * octets or more cut out of it is a view that keeps the whole string alive
+ * (V8's sliced strings), and a table entry can keep its view for as long as
+ * the peer likes: with the default 4096-octet table, at most 91 entries
+ * (4096 / (32 + 13)) pin at most this much each. Longer runs, rare in header
+ * blocks, make a string per literal.
+ */
+const TEXT_MAX = 1024;
+
+/** The cursor handed to the integer reader. */
+const cur: Cursor = { pos: 0 };
+
+// --- scratch space -------------------------------------------------------------
+
+/**
+ * Literal octets a block of `n` octets can decode to: Huffman codes are at
+ * least 5 bits (RFC 7541 Appendix B), so 8/5 of it, plus the octet the
+ * Huffman decoder may overwrite past a string.
+ */
+function octetsFor(n: number): number {
+  return (((n * 8) / 5) | 0) + 1;
+}
+
+/**
+ * Words of the pending list a block of `n` octets can need: a literal takes
+ * two octets at least (its first octet and its value's length).
+ */
+function wordsFor(n: number): number {
+  return ((n >>> 1) + 1) * PENDING_WORDS;
+}
+
+/**
+ * Blocks up to this size use scratch space shared by every decoder, grown on
+ * demand up to what this size needs (26 KiB of octets, 96 KiB of pending
+ * list). A decode never calls out to other code, so only one block at a time
+ * uses it, and it holds nothing between calls. 16 KiB is the default frame
+ * size; header blocks are almost always far smaller.
+ */
+const SHARED_BLOCK_MAX = 16384;
+/** The largest block the shared scratch space holds now. */
+let sharedCapacity = 1024;
+let sharedOctets = Buffer.allocUnsafe(octetsFor(sharedCapacity)) as Latin1Buffer;
+let sharedPending = new Int32Array(wordsFor(sharedCapacity));
+
+function growShared(n: number): void {
+  let capacity = sharedCapacity;
+  while (capacity < n) capacity *= 2;
+  sharedCapacity = Math.min(capacity, SHARED_BLOCK_MAX);
+  sharedOctets = Buffer.allocUnsafe(octetsFor(sharedCapacity)) as Latin1Buffer;
+  sharedPending = new Int32Array(wordsFor(sharedCapacity));
 }
 
 function badIndex(index: number, dynamicLength: number): HPACKDecodingError {

@@ -1,6 +1,6 @@
 /**
  * The HPACK dynamic table (RFC 7541 §2.3.2, §4): a FIFO of (name, value)
- * entries bounded by the sum of their sizes. Kept as a ring of two parallel
+ * entries bounded by the sum of their sizes. Kept as a ring of parallel
  * arrays so adding and evicting never shift elements.
  */
 
@@ -16,6 +16,11 @@ export class DynamicTable {
   /** Entry names in a ring; slot `(head + i) & mask` holds the i-th oldest. */
   private names: string[];
   private values: string[];
+  /**
+   * Entry sizes, kept apart from the strings: the decoder adds an entry
+   * before it has made its strings (see {@link DynamicTable.add}).
+   */
+  private sizes: number[];
   private mask: number;
   /** Ring slot of the oldest entry. */
   private head = 0;
@@ -31,6 +36,7 @@ export class DynamicTable {
     const capacity = 16;
     this.names = new Array<string>(capacity).fill('');
     this.values = new Array<string>(capacity).fill('');
+    this.sizes = new Array<number>(capacity).fill(0);
     this.mask = capacity - 1;
   }
 
@@ -44,20 +50,41 @@ export class DynamicTable {
     return this.values[(this.head + this.length - 1 - i) & this.mask]!;
   }
 
+  /** Size of the entry at `i` (0 = newest). The caller has checked `i < length`. */
+  sizeAt(i: number): number {
+    return this.sizes[(this.head + this.length - 1 - i) & this.mask]!;
+  }
+
   /**
-   * Adds an entry, evicting the oldest until it fits (RFC 7541 §4.4). An
-   * entry larger than the maximum size empties the table and is not added.
+   * Adds an entry of `size` (RFC 7541 §4.1), evicting the oldest until it
+   * fits (§4.4); returns whether it was added: an entry larger than the
+   * maximum size empties the table and is not (§4.4).
+   *
+   * `size` is given, not measured from the strings, so the decoder can add an
+   * entry whose strings it makes later, at the end of the block, with
+   * {@link DynamicTable.complete}.
    */
-  add(name: string, value: string): void {
-    const size = name.length + value.length + ENTRY_OVERHEAD;
+  add(name: string, value: string, size: number): boolean {
     while (this.length > 0 && this.size + size > this.maxSize) this.evictOldest();
-    if (size > this.maxSize) return;
+    if (size > this.maxSize) return false;
     if (this.length > this.mask) this.grow();
     const slot = (this.head + this.length) & this.mask;
     this.names[slot] = name;
     this.values[slot] = value;
+    this.sizes[slot] = size;
     this.length++;
     this.size += size;
+    return true;
+  }
+
+  /**
+   * Sets the strings of the entry at `i` (0 = newest), keeping its size; the
+   * name only if one is given. The caller has checked `i < length`.
+   */
+  complete(i: number, name: string | undefined, value: string): void {
+    const slot = (this.head + this.length - 1 - i) & this.mask;
+    if (name !== undefined) this.names[slot] = name;
+    this.values[slot] = value;
   }
 
   /** Changes the maximum size, evicting entries that no longer fit (RFC 7541 §4.3). */
@@ -69,9 +96,7 @@ export class DynamicTable {
   /** Removes the oldest entry. */
   private evictOldest(): void {
     const slot = this.head;
-    const name = this.names[slot]!;
-    const value = this.values[slot]!;
-    this.size -= name.length + value.length + ENTRY_OVERHEAD;
+    this.size -= this.sizes[slot]!;
     // Drop the references so evicted strings can be collected.
     this.names[slot] = '';
     this.values[slot] = '';
@@ -83,13 +108,16 @@ export class DynamicTable {
     const capacity = (this.mask + 1) * 2;
     const names = new Array<string>(capacity).fill('');
     const values = new Array<string>(capacity).fill('');
+    const sizes = new Array<number>(capacity).fill(0);
     for (let i = 0; i < this.length; i++) {
       const slot = (this.head + i) & this.mask;
       names[i] = this.names[slot]!;
       values[i] = this.values[slot]!;
+      sizes[i] = this.sizes[slot]!;
     }
     this.names = names;
     this.values = values;
+    this.sizes = sizes;
     this.head = 0;
     this.mask = capacity - 1;
   }

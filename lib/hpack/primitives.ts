@@ -6,7 +6,6 @@
  */
 
 import { HPACKDecodingError } from '../common/errors.js';
-import { latin1String, type Latin1Buffer } from '../common/latin1.js';
 import { huffmanDecodeInto } from './huffman.js';
 
 /**
@@ -87,40 +86,44 @@ export function encodedIntegerLength(value: number, prefixBits: number): number 
 }
 
 /**
- * Decodes string literals (RFC 7541 §5.2) from a block into latin1 strings,
- * one octet per UTF-16 code unit, so any octets round-trip. Holds the scratch
- * space Huffman decoding writes into, grown on demand and bounded by the
- * largest string a block can carry.
+ * Reads the string literal at `cur.pos` (RFC 7541 §5.2), writes its octets
+ * to `out` from `at`, Huffman-decoded if its H bit is set, and advances the
+ * cursor; returns where the octets end in `out`. The length is checked
+ * against the block (`end`) before anything is decoded, so `out` needs room
+ * for at most 8/5 of the literal's encoded length, plus the one octet
+ * {@link huffmanDecodeInto} may overwrite after it.
+ *
+ * Octets, not a string: the decoder makes one latin1 string of all the
+ * literals of a block, which costs about half of one string per literal.
  */
-export class StringReader {
-  private scratch = Buffer.allocUnsafe(256) as Latin1Buffer;
-
-  /**
-   * Reads the string literal at `cur.pos` and advances the cursor. Its length
-   * is bounded by the block (`end`), checked before any decoding, so the
-   * scratch space never exceeds 8/5 of the block.
-   */
-  read(buf: Latin1Buffer, cur: Cursor, end: number): string {
-    const pos = cur.pos;
-    if (pos >= end) throw truncated();
-    const first = buf[pos]!;
-    const huffman = first >= 0x80;
-    let length = first & 0x7f;
-    let start = pos + 1;
-    if (length === 0x7f) {
-      length = decodeInteger(buf, cur, end, 7);
-      start = cur.pos;
-    }
-    if (length > end - start) throw truncated();
-    cur.pos = start + length;
-    if (!huffman) return latin1String(buf, start, length);
-    if (length === 0) return '';
-    const most = (((length * 8) / 5) | 0) + 2;
-    if (this.scratch.length < most) this.scratch = Buffer.allocUnsafe(Math.max(most, this.scratch.length * 2)) as Latin1Buffer;
-    const n = huffmanDecodeInto(buf, start, start + length, this.scratch);
-    return latin1String(this.scratch, 0, n);
+export function readStringInto(buf: Buffer, cur: Cursor, end: number, out: Uint8Array, at: number): number {
+  let pos = cur.pos;
+  if (pos >= end) throw truncated();
+  const first = buf[pos]!;
+  let length = first & 0x7f;
+  if (length === 0x7f) {
+    length = decodeInteger(buf, cur, end, 7);
+    pos = cur.pos;
+  } else {
+    pos++;
   }
+  if (length > end - pos) throw truncated();
+  const stop = pos + length;
+  cur.pos = stop;
+  if (first >= 0x80) return at + huffmanDecodeInto(buf, pos, stop, out, at);
+  if (length > COPY_LOOP_MAX) {
+    buf.copy(out, at, pos, stop);
+    return at + length;
+  }
+  for (let i = pos; i < stop; i++) out[at++] = buf[i]!;
+  return at;
 }
+
+/**
+ * Raw literals up to this long are copied octet by octet; longer ones with
+ * one native copy, which costs more to call than a short loop.
+ */
+const COPY_LOOP_MAX = 32;
 
 function truncated(): HPACKDecodingError {
   return new HPACKDecodingError('HPACK block ends inside a representation', 'HW_ERR_HPACK_TRUNCATED');

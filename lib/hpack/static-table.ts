@@ -75,6 +75,8 @@ export const STATIC_TABLE_LENGTH = 61;
 export const STATIC_NAMES: readonly string[] = STATIC_TABLE.map((e) => e[0]);
 /** Static values, by index - 1. */
 export const STATIC_VALUES: readonly string[] = STATIC_TABLE.map((e) => e[1]);
+/** Static entry sizes (RFC 7541 §4.1), by index - 1. */
+export const STATIC_SIZES: readonly number[] = STATIC_TABLE.map((e) => e[0].length + e[1].length + 32);
 
 /** For the encoder: a static name's lowest index, and its full (name, value) matches. */
 export interface StaticNameEntry {

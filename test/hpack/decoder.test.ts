@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HPACKDecodingError, HeaderListSizeError } from '../../lib/common/errors.js';
-import { Decoder, Encoder, decodeInteger, encodeInteger, MAX_HPACK_INTEGER } from '../../lib/hpack/index.js';
+import { Decoder, Encoder, decodeInteger, encodeInteger, huffmanEncodeInto, huffmanEncodedLength, MAX_HPACK_INTEGER } from '../../lib/hpack/index.js';
 import type { HeaderField } from '../../lib/hpack/index.js';
 import { hex, loadStories, thrown } from './helpers.js';
 
@@ -23,6 +23,14 @@ function int(value: number, prefix: number, flags: number): Buffer {
 /** A raw string literal. */
 function str(s: string): Buffer {
   return Buffer.concat([int(s.length, 7, 0), Buffer.from(s, 'latin1')]);
+}
+
+/** A Huffman-coded string literal. */
+function huff(s: string): Buffer {
+  const n = huffmanEncodedLength(s);
+  const out = Buffer.alloc(n);
+  huffmanEncodeInto(s, out, 0);
+  return Buffer.concat([int(n, 7, 0x80), out]);
 }
 
 describe('integers', () => {
@@ -325,6 +333,132 @@ describe('octets and inputs', () => {
     expect(() => new Decoder({ maxTableSize: -1 })).toThrow(RangeError);
     expect(() => new Decoder({ maxHeaderListSize: 1.5 })).toThrow(RangeError);
     expect(() => new Decoder().setMaxTableSize(2 ** 32)).toThrow(RangeError);
+  });
+});
+
+// The decoder makes one string of all the literals of a block, at its end;
+// until then a literal's field and table entry wait for their strings.
+describe('literals of a block made strings together', () => {
+  for (const [kind, lit] of [
+    ['raw', str],
+    ['Huffman', huff],
+  ] as const) {
+    it(`an entry the block added is referenced in the same block, as a field and as a name (${kind})`, () => {
+      const d = new Decoder();
+      const block = Buffer.concat([
+        hex('40'), lit('x-a'), lit('one'), // adds x-a: one (62)
+        hex('be'), // 62
+        hex('7e'), lit('two'), // name from 62; adds x-a: two, x-a: one is 63
+        hex('bfbe'),
+        hex('00'), lit('x-b'), lit('three'), // not indexed
+        hex('0f2f'), lit('four'), // name from 62 (4-bit prefix), not indexed
+      ]);
+      expect(d.decode(block)).toEqual([
+        ['x-a', 'one'],
+        ['x-a', 'one'],
+        ['x-a', 'two'],
+        ['x-a', 'one'],
+        ['x-a', 'two'],
+        ['x-b', 'three'],
+        ['x-a', 'four'],
+      ]);
+      expect(d.decode(hex('bebf'))).toEqual([
+        ['x-a', 'two'],
+        ['x-a', 'one'],
+      ]);
+      expectDecodingError(() => d.decode(hex('c0')), 'HW_ERR_HPACK_INDEX');
+    });
+
+    it(`a block that evicts its own entries, or empties the table with one too large (${kind})`, () => {
+      // Each entry is 3 + 5 + 32 = 40 octets; the table holds two.
+      const d = new Decoder({ maxTableSize: 90 });
+      const add = (name: string, value: string): Buffer => Buffer.concat([hex('40'), lit(name), lit(value)]);
+      const block = Buffer.concat([add('x-1', 'aaaaa'), add('x-2', 'bbbbb'), add('x-3', 'ccccc'), hex('bebf')]);
+      expect(d.decode(block)).toEqual([
+        ['x-1', 'aaaaa'],
+        ['x-2', 'bbbbb'],
+        ['x-3', 'ccccc'],
+        ['x-3', 'ccccc'],
+        ['x-2', 'bbbbb'],
+      ]);
+      expectDecodingError(() => d.decode(hex('c0')), 'HW_ERR_HPACK_INDEX');
+      expect(d.decode(hex('bfbe'))).toEqual([
+        ['x-2', 'bbbbb'],
+        ['x-3', 'ccccc'],
+      ]);
+      // 3 + 60 + 32 > 90: the table empties, this block's entries with it.
+      const big = Buffer.concat([add('x-4', 'ddddd'), add('x-5', 'e'.repeat(60)), add('x-6', 'fffff'), hex('be')]);
+      expect(d.decode(big)).toEqual([
+        ['x-4', 'ddddd'],
+        ['x-5', 'e'.repeat(60)],
+        ['x-6', 'fffff'],
+        ['x-6', 'fffff'],
+      ]);
+      expectDecodingError(() => d.decode(hex('bf')), 'HW_ERR_HPACK_INDEX');
+      expect(d.decode(hex('be'))).toEqual([['x-6', 'fffff']]);
+    });
+
+    it(`a malformed block leaves the entries it added, with their strings (${kind})`, () => {
+      const added = Buffer.concat([hex('40'), lit('x-a'), lit('one'), hex('7e'), lit('two')]);
+      const failures: [Buffer, string][] = [
+        [Buffer.concat([added, hex('40'), lit('x-c')]), 'HW_ERR_HPACK_TRUNCATED'], // value missing
+        [Buffer.concat([added, hex('ff80ffffff07')]), 'HW_ERR_HPACK_INDEX'], // index beyond the tables
+        [Buffer.concat([added, hex('80')]), 'HW_ERR_HPACK_INDEX'], // index 0
+        [Buffer.concat([added, hex('20')]), 'HW_ERR_HPACK_TABLE_SIZE'], // size update after a field
+        [Buffer.concat([added, hex('000161' + '8118')]), 'HW_ERR_HPACK_HUFFMAN'], // bad padding
+      ];
+      for (const [block, code] of failures) {
+        const d = new Decoder();
+        expectDecodingError(() => d.decode(block), code);
+        expect(d.decode(hex('bebf'))).toEqual([
+          ['x-a', 'two'],
+          ['x-a', 'one'],
+        ]);
+      }
+    });
+  }
+
+  it('a name index beyond the table is reported before a malformed string after it', () => {
+    // Read in one pass, the index fails first; so it must here.
+    expectDecodingError(() => new Decoder().decode(hex('7e' + '05')), 'HW_ERR_HPACK_INDEX'); // 62, then a truncated string
+    expectDecodingError(() => new Decoder().decode(hex('7f00' + '8118')), 'HW_ERR_HPACK_INDEX'); // 63, then a bad Huffman string
+  });
+
+  it('a large block, past the shared scratch space, and long runs of literals', () => {
+    // 2000 fields of 40 octets each, most Huffman-coded, into a table large
+    // enough to keep them: a block of some 80 KB and as much literal text.
+    const list: HeaderField[] = [];
+    for (let i = 0; i < 2000; i++) list.push([`x-field-${i}`, `value ${i} `.padEnd(30, String.fromCharCode(0x61 + (i % 26)))]);
+    const e = new Encoder({ maxTableSize: 1 << 20 });
+    const d = new Decoder({ maxTableSize: 1 << 20, maxHeaderListSize: 1 << 24 });
+    const block = e.encode(list);
+    expect(block.length).toBeGreaterThan(40_000);
+    expect(d.decode(block)).toEqual(list);
+    // The entries it added hold their strings, and small blocks still decode.
+    expect(d.decode(e.encode(list.slice(0, 3)))).toEqual(list.slice(0, 3));
+    expect(d.decode(hex('be'))).toEqual([list[1999]]);
+    expect(new Decoder().decode(hex('82'))).toEqual([[':method', 'GET']]);
+  });
+
+  it('decoders used by turns do not see each other\'s literals', () => {
+    const [a, b] = loadStories('nghttp2');
+    const da = new Decoder();
+    const db = new Decoder();
+    const n = Math.min(a!.cases.length, b!.cases.length, 40);
+    for (let i = 0; i < n; i++) {
+      expect(da.decode(a!.cases[i]!.wire!)).toEqual(a!.cases[i]!.headers);
+      expect(db.decode(b!.cases[i]!.wire!)).toEqual(b!.cases[i]!.headers);
+    }
+  });
+
+  it('each decoded field is an array of its own: changing one changes no later list', () => {
+    const d = new Decoder();
+    const first = d.decode(Buffer.concat([hex('40'), str('x-a'), str('one'), hex('be82')]));
+    for (const field of first) field[1] = 'changed';
+    expect(d.decode(hex('be82'))).toEqual([
+      ['x-a', 'one'],
+      [':method', 'GET'],
+    ]);
   });
 });
 
