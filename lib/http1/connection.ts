@@ -463,12 +463,14 @@ export class HTTP11Connection {
       // Head and body in one write when the body is in memory.
       socket.cork();
       socket.write(ex.head.bytes);
+      if (channels.headSent.hasSubscribers) channels.headSent.publish({ connection: this, head: ex.head.bytes });
       if (bytes.length > 0) socket.write(bytes);
       socket.uncork();
       ex.bodySent = true;
       return;
     }
     socket.write(ex.head.bytes);
+    if (channels.headSent.hasSubscribers) channels.headSent.publish({ connection: this, head: ex.head.bytes });
     if (ex.body !== null) void this.sendBody(ex, socket);
   }
 
@@ -620,6 +622,7 @@ export class HTTP11Connection {
   private handlerFor(socket: net.Socket): ResponseHandler {
     return {
       onHead: (status, reason, version, headers) => {
+        if (channels.headReceived.hasSubscribers) channels.headReceived.publish({ connection: this, version, status, reason, headers });
         const ex = this.current;
         if (ex === null) return;
         ex.responded = true;

@@ -120,6 +120,8 @@ export class HTTP20Connection {
   private writeWaiter: (() => void) | null = null;
   /** A write of the session's output is due at the end of this tick. */
   private writeScheduled = false;
+  /** Frames in and out are logged or published (see the constructor). */
+  private readonly tracing: boolean;
   private readonly sendBuffer: number;
   private givenSocket: net.Socket | undefined;
   private upgraded: { method: string; rest: Buffer } | undefined;
@@ -132,7 +134,15 @@ export class HTTP20Connection {
     this.options = options;
     this.readTimeout = resolveTimeouts(options.timeout).read;
     const sessionOptions: SessionOptions = { ...options };
-    if (debug.enabled) sessionOptions.onFrame = (frame) => debug('frame in: %s', describeFrame(frame));
+    // Frames are traced for a connection made while someone listens: the
+    // outgoing ones are parsed back from the first octet.
+    this.tracing = debug.enabled || channels.frameReceived.hasSubscribers || channels.frameSent.hasSubscribers;
+    if (this.tracing) {
+      sessionOptions.onFrame = (frame) => {
+        if (debug.enabled) debug('frame in: %s', describeFrame(frame));
+        if (channels.frameReceived.hasSubscribers) channels.frameReceived.publish({ connection: this, frame });
+      };
+    }
     this.session = new ClientSession(sessionOptions);
     this.sendBuffer = options.networkBufferSize ?? 65_536;
     this.givenSocket = options.socket;
@@ -528,7 +538,7 @@ export class HTTP20Connection {
     const total = this.session.pendingOutput;
     if (total === 0 || socket === null || socket.destroyed) return;
     const out = this.session.takeOutput();
-    if (debug.enabled) this.logOutgoing(out);
+    if (this.tracing) this.logOutgoing(out);
     if (out.length === 1) {
       socket.write(out[0]!);
     } else if (total <= CONCAT_LIMIT) {
@@ -555,7 +565,10 @@ export class HTTP20Connection {
       if (chunk.length === 0) continue;
       log.reader.push(Buffer.from(chunk));
       try {
-        for (let f = log.reader.read(); f !== null; f = log.reader.read()) debug('frame out: %s', describeFrame(f));
+        for (let f = log.reader.read(); f !== null; f = log.reader.read()) {
+          if (debug.enabled) debug('frame out: %s', describeFrame(f));
+          if (channels.frameSent.hasSubscribers) channels.frameSent.publish({ connection: this, frame: f });
+        }
       } catch {
         // Only a log: a frame it cannot parse is not worth more.
       }
