@@ -156,12 +156,17 @@ export class Decoder {
       if (b >= 0x80) {
         // Indexed header field (§6.1).
         let index = b & 0x7f;
-        if (index === 0x7f) {
+        if (index < 0x7f) {
+          pos++;
+        } else if (pos + 1 < end && buf[pos + 1]! < 0x80) {
+          // Two octets (§5.1), as every index past 127 in a table of a few
+          // hundred entries is: read here, without a call.
+          index += buf[pos + 1]!;
+          pos += 2;
+        } else {
           cur.pos = pos;
           index = decodeInteger(buf, cur, end, 7);
           pos = cur.pos;
-        } else {
-          pos++;
         }
         let value: string;
         let size: number;
@@ -218,12 +223,16 @@ export class Decoder {
       const indexing = b >= 0x40;
       const mask = indexing ? 0x3f : 0x0f;
       let index = b & mask;
-      if (index === mask) {
+      if (index < mask) {
+        pos++;
+      } else if (pos + 1 < end && buf[pos + 1]! < 0x80) {
+        // Two octets, as a name index into the dynamic table is (§5.1).
+        index += buf[pos + 1]!;
+        pos += 2;
+      } else {
         cur.pos = pos;
         index = decodeInteger(buf, cur, end, indexing ? 6 : 4);
         pos = cur.pos;
-      } else {
-        pos++;
       }
       let flags = 0;
       let size = ENTRY_OVERHEAD;
