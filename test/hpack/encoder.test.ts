@@ -369,6 +369,52 @@ describe('bounded state', () => {
   });
 });
 
+describe('the name that followed last time', () => {
+  it('is not taken once its state was dropped', () => {
+    // A 64-octet table holds one entry. x-n follows :method, then 100 new
+    // names evict its entry and get its state dropped. When x-n follows
+    // :method again, the dropped state must not be used: the entry added
+    // then must be found by name lookups too.
+    const e = new Encoder({ maxTableSize: 64 });
+    const d = new Decoder({ maxTableSize: 64 });
+    const lists: HeaderField[][] = [
+      [
+        [':method', 'GET'],
+        ['x-n', 'v'],
+      ],
+      Array.from({ length: 100 }, (_, i): HeaderField => [`x-flood-${i}`, 'f']),
+      [
+        [':method', 'GET'],
+        ['x-n', 'v'],
+      ],
+      [['x-n', 'v']],
+    ];
+    const blocks = lists.map((list) => e.encode(list));
+    for (let i = 0; i < lists.length; i++) expect(d.decode(blocks[i]!)).toEqual(lists[i]);
+    expect(toHex(blocks[3]!)).toBe('be');
+  });
+
+  it('fields in a new order are still matched by index', () => {
+    const e = new Encoder();
+    const d = new Decoder();
+    const fields: HeaderField[] = [
+      [':method', 'GET'],
+      ['x-d', '4'],
+      ['x-a', '1'],
+      ['x-b', '2'],
+      ['x-c', '3'],
+    ];
+    expect(d.decode(e.encode(fields))).toEqual(fields);
+    for (const list of [[...fields].reverse(), [fields[2]!, fields[0]!, fields[4]!, fields[1]!, fields[3]!]]) {
+      const block = e.encode(list);
+      expect(d.decode(block)).toEqual(list);
+      // Five fields, five indexes.
+      expect(block.length).toBe(5);
+      expect([...block].every((b) => b >= 0x80)).toBe(true);
+    }
+  });
+});
+
 describe('round-trips', () => {
   it('eviction with maxTableSize 100 over many distinct headers', () => {
     const e = new Encoder({ maxTableSize: 100 });
