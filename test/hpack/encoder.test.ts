@@ -445,7 +445,7 @@ describe('round-trips', () => {
   it('one name with its entry count rising and falling across the value-map thresholds', () => {
     // Each entry is 'x-crumb' + 4 octets + 32 = 43 octets: a 4300-octet
     // table holds 100 of them. Between floods the name climbs to about 100
-    // entries (past 64, so its values also go in a map); each flood of 80
+    // entries (past 32, so its values also go in a map); each flood of 80
     // other names (45 octets each) pushes it down to 16 (the map is dropped).
     const e = new Encoder({ maxTableSize: 4300 });
     const d = new Decoder({ maxTableSize: 4300 });
