@@ -114,3 +114,14 @@ export {
   PoolError,
   ResponseError,
 } from './pool/errors.js';
+
+// The Client (httpx's API).
+export { Client, TooManyRedirects } from './client/client.js';
+export type { ClientOptions, ClientRequestOptions, FileInput, Limits, QueryParams, SendOptions } from './client/client.js';
+export { Request } from './client/request.js';
+export { Response, HTTPStatusError, ResponseNotRead, StreamConsumed } from './client/response.js';
+export { Cookies } from './client/cookies.js';
+export type { CookieScope } from './client/cookies.js';
+export { ClientURL, Origin } from './client/origin.js';
+export { BasicAuth, DigestAuth, DigestAuthError, FunctionAuth, netrcAuth } from './client/auth.js';
+export type { Auth, AuthFunction, AuthInput, AuthRequest, AuthResponse, DigestAuthOptions } from './client/auth.js';
