@@ -93,44 +93,41 @@ export class Decoder {
       );
     }
     let octets = sharedOctets;
-    let pending = sharedPending;
     if (end > sharedCapacity) {
       if (end <= SHARED_BLOCK_MAX) {
         growShared(end);
         octets = sharedOctets;
-        pending = sharedPending;
       } else {
         // Far larger than header blocks usually are: scratch space for this
         // call alone, so a one-off does not stay allocated.
         octets = Buffer.allocUnsafe(octetsFor(end)) as Latin1Buffer;
-        pending = new Int32Array(wordsFor(end));
       }
     }
     // The try is here, not around the loop in readBlock(), where it slows
     // every field down (the loop's variables must then survive a throw).
     try {
-      return this.readBlock(buf, end, octets, pending);
+      return this.readBlock(buf, end, octets);
     } catch (err) {
       // The table must hold what it would had every literal been made a
       // string as it was read: a caller may go on with this decoder.
       const p = progress[PENDING_END]!;
-      if (p > 0) completeLiterals(null, this.table, octets, progress[TEXT_START]!, pending, p, -1);
+      if (p > 0) completeLiterals(null, this.table, octets, progress[TEXT_START]!, p, -1);
       throw err;
     }
   }
 
   /**
-   * Reads a block, with `octets` and `pending` as scratch space.
+   * Reads a block, with `octets` as scratch space for its literals.
    *
    * Literals are not made into strings one by one. Their octets go one after
    * the other into `octets`, and at the end of the block one latin1 string
    * is made of them all and each literal is cut out of it, which costs about
-   * half as much. Until then a literal's field and table entry hold
+   * half as much (bench/hpack-floor.ts). Until then a literal's field and table entry hold
    * placeholders, completed from the `pending` list of where each literal
    * ends. A reference to an entry the block itself added, before its strings
    * exist, makes the strings of the block so far first.
    */
-  private readBlock(buf: Latin1Buffer, end: number, octets: Latin1Buffer, pending: Int32Array): HeaderField[] {
+  private readBlock(buf: Latin1Buffer, end: number, octets: Latin1Buffer): HeaderField[] {
     const table = this.table;
     const headers: HeaderField[] = [];
     let listSize = 0;
@@ -179,11 +176,9 @@ export class Decoder {
           const i = index - STATIC_TABLE_LENGTH - 1;
           if (i >= table.length) throw badIndex(index, table.length);
           if (i < placeholders) {
-            completeLiterals(headers, table, octets, textStart, pending, p, added);
+            completeLiterals(headers, table, octets, textStart, p, added);
             textStart = at;
             p = added = placeholders = 0;
-            progress[PENDING_END] = 0;
-            progress[TEXT_START] = at;
           }
           name = table.nameAt(i);
           value = table.valueAt(i);
@@ -246,11 +241,9 @@ export class Decoder {
         const i = index - STATIC_TABLE_LENGTH - 1;
         if (i >= table.length) throw badIndex(index, table.length);
         if (i < placeholders) {
-          completeLiterals(headers, table, octets, textStart, pending, p, added);
+          completeLiterals(headers, table, octets, textStart, p, added);
           textStart = at;
           p = added = placeholders = 0;
-          progress[PENDING_END] = 0;
-          progress[TEXT_START] = at;
         }
         name = table.nameAt(i);
         size += name.length;
@@ -293,9 +286,15 @@ export class Decoder {
       pending[p] = ((slot + 1) << FLAG_BITS) | flags;
       p += PENDING_WORDS;
       progress[PENDING_END] = p;
+      if (p === pending.length) {
+        // A block of more literals than the list holds is made strings in
+        // several runs.
+        completeLiterals(headers, table, octets, textStart, p, added);
+        textStart = at;
+        p = added = placeholders = 0;
+      }
     }
-    completeLiterals(headers, table, octets, textStart, pending, p, added);
-    progress[PENDING_END] = 0;
+    completeLiterals(headers, table, octets, textStart, p, added);
 
     if (this.updateRequired) {
       throw new HPACKDecodingError('Required dynamic table size update missing', 'HW_ERR_HPACK_TABLE_SIZE');
@@ -323,29 +322,31 @@ const ADDED = 2;
 /**
  * How far the block being read has got, for decode() to complete the table
  * if reading fails: the end of the pending list and where its literals'
- * octets begin.
+ * octets begin. {@link completeLiterals} empties the list.
  */
 const progress = new Int32Array(2);
 const PENDING_END = 0;
 const TEXT_START = 1;
 
 /**
- * Makes one string of the octets of the `p / PENDING_WORDS` literals in
- * `pending`, which begin at `textStart`, and sets each literal's strings: in
- * its field in `headers` (unless null), and in the table entry it added, if
- * that is still there. `added` is how many entries they added, or -1 to count
- * them here.
+ * Makes one string of the octets of the `p / PENDING_WORDS` literals in the
+ * pending list, which begin at `textStart`, and sets each literal's strings:
+ * in its field in `headers` (unless null), and in the table entry it added,
+ * if that is still there. `added` is how many entries they added, or -1 to
+ * count them here. The list is empty afterwards.
  */
 function completeLiterals(
   headers: HeaderField[] | null,
   table: DynamicTable,
   octets: Latin1Buffer,
   textStart: number,
-  pending: Int32Array,
   p: number,
   added: number,
 ): void {
   if (p === 0) return;
+  const textEnd = pending[p - 1]!;
+  progress[PENDING_END] = 0;
+  progress[TEXT_START] = textEnd;
   if (added < 0) {
     added = 0;
     for (let k = 0; k < p; k += PENDING_WORDS) if ((pending[k]! & ADDED) !== 0) added++;
@@ -353,7 +354,7 @@ function completeLiterals(
   // The block's entries are the newest `added`, of which the newest
   // `placeholders` are still there (evictions take the oldest first).
   const placeholders = added < table.length ? added : table.length;
-  const length = pending[p - 1]! - textStart;
+  const length = textEnd - textStart;
   const text = length <= TEXT_MAX ? latin1String(octets, textStart, length) : null;
   // Where the next literal begins: right after the one before.
   let from = 0;
@@ -395,6 +396,9 @@ const cur: Cursor = { pos: 0 };
 
 // --- scratch space -------------------------------------------------------------
 
+// Shared by every decoder: a decode never calls out to other code, so only
+// one block at a time uses it, and it holds nothing between calls.
+
 /**
  * Literal octets a block of `n` octets can decode to: Huffman codes are at
  * least 5 bits (RFC 7541 Appendix B), so 8/5 of it, plus the octet the
@@ -405,33 +409,28 @@ function octetsFor(n: number): number {
 }
 
 /**
- * Words of the pending list a block of `n` octets can need: a literal takes
- * two octets at least (its first octet and its value's length).
- */
-function wordsFor(n: number): number {
-  return ((n >>> 1) + 1) * PENDING_WORDS;
-}
-
-/**
- * Blocks up to this size use scratch space shared by every decoder, grown on
- * demand up to what this size needs (26 KiB of octets, 96 KiB of pending
- * list). A decode never calls out to other code, so only one block at a time
- * uses it, and it holds nothing between calls. 16 KiB is the default frame
- * size; header blocks are almost always far smaller.
+ * Blocks up to this size put their literal octets in shared space, grown on
+ * demand up to what this size needs (26 KiB); larger ones get space of their
+ * own for the call. 16 KiB is the default frame size; header blocks are
+ * almost always far smaller.
  */
 const SHARED_BLOCK_MAX = 16384;
-/** The largest block the shared scratch space holds now. */
+/** The largest block the shared space holds now. */
 let sharedCapacity = 1024;
 let sharedOctets = Buffer.allocUnsafe(octetsFor(sharedCapacity)) as Latin1Buffer;
-let sharedPending = new Int32Array(wordsFor(sharedCapacity));
 
 function growShared(n: number): void {
   let capacity = sharedCapacity;
   while (capacity < n) capacity *= 2;
   sharedCapacity = Math.min(capacity, SHARED_BLOCK_MAX);
   sharedOctets = Buffer.allocUnsafe(octetsFor(sharedCapacity)) as Latin1Buffer;
-  sharedPending = new Int32Array(wordsFor(sharedCapacity));
 }
+
+/**
+ * The pending list: room for 512 literals, whatever the block's size. A block
+ * with more makes its literals strings in runs of 512.
+ */
+const pending = new Int32Array(512 * PENDING_WORDS);
 
 function badIndex(index: number, dynamicLength: number): HPACKDecodingError {
   return new HPACKDecodingError(

@@ -440,6 +440,24 @@ describe('literals of a block made strings together', () => {
     expect(new Decoder().decode(hex('82'))).toEqual([[':method', 'GET']]);
   });
 
+  it('a block of more literals than are made strings at once (512)', () => {
+    // 1300 literals with indexing: 1300 entries of ':authority' and a value.
+    const d = new Decoder({ maxTableSize: 1 << 20 });
+    const values = Array.from({ length: 1300 }, (_, i) => `v${i}`);
+    const block = Buffer.concat([...values.map((v) => Buffer.concat([hex('41'), huff(v)])), hex('be'), int(62 + 1299, 7, 0x80)]);
+    const got = d.decode(block);
+    expect(got).toHaveLength(1302);
+    expect(got.slice(0, 1300)).toEqual(values.map((v) => [':authority', v]));
+    expect(got.slice(1300)).toEqual([
+      [':authority', 'v1299'],
+      [':authority', 'v0'],
+    ]);
+    expect(d.decode(Buffer.concat([int(62 + 511, 7, 0x80), int(62 + 512, 7, 0x80)]))).toEqual([
+      [':authority', 'v788'],
+      [':authority', 'v787'],
+    ]);
+  });
+
   it('decoders used by turns do not see each other\'s literals', () => {
     const [a, b] = loadStories('nghttp2');
     const da = new Decoder();
