@@ -33,7 +33,7 @@ import type { RequestBody } from '../common/body.js';
 import { ConnectionError, NewConnectionError, RequestAbortedError, StreamRefusedError } from '../common/errors.js';
 import { poolChannels, type HTTPConnectionPool } from '../pool/connection-pool.js';
 import { PoolManager, type PoolManagerOptions } from '../pool/pool-manager.js';
-import { encodeRequest, type EncodedRequest, type RequestBodyInit } from '../pool/request-encoding.js';
+import { encodeRequest, type EncodedRequest } from '../pool/request-encoding.js';
 import type { HTTPResponse } from '../pool/response.js';
 import { Timeout } from '../pool/timeout.js';
 import { rawFields, sinkFor, wrapForInterceptor, type ControlledRequest, type DispatchHandler, type HandlerSink, type RequestController } from './dispatch-handler.js';
@@ -379,12 +379,18 @@ export class HyperwireAgent extends EventEmitter {
     const url = targetUrl(opts.origin, path, opts.query);
     const headers = headerPairs(opts.headers);
     if (opts.reset === true && !headers.some(([name]) => name.toLowerCase() === 'connection')) headers.push(['connection', 'close']);
-    const body = bodyInit(opts.body);
+    const body = requestBody(opts.body);
     let encoded: EncodedRequest | Promise<EncodedRequest>;
-    try {
-      encoded = encodeRequest(method, url, { body, headers });
-    } catch (err) {
-      throw err instanceof TypeError ? new DispatchArgumentError(err.message) : err;
+    if (isWebBody(body)) {
+      // These bring their Content-Type (and FormData its multipart
+      // encoding): the pool's encoding does that, once.
+      try {
+        encoded = encodeRequest(method, url, { body, headers });
+      } catch (err) {
+        throw err instanceof TypeError ? new DispatchArgumentError(err.message) : err;
+      }
+    } else {
+      encoded = { url, body, headers, replayable: body === null || typeof body === 'string' || body instanceof Uint8Array };
     }
     return {
       method,
@@ -762,25 +768,36 @@ function fieldValue(name: string, value: unknown): string {
   throw new DispatchArgumentError(`invalid ${name} header`);
 }
 
+/** A Blob, FormData or URLSearchParams body: one the pool's encodeRequest turns into octets and a Content-Type. */
+type WebBody = Blob | FormData | URLSearchParams;
+
+/** undici's FormData and Node's are different classes: told apart by tag, as the pool does. */
+function isWebBody(body: RequestBody | WebBody): body is WebBody {
+  if (body === null || body === undefined || typeof body !== 'object' || body instanceof Uint8Array || body instanceof Readable) return false;
+  if (body instanceof URLSearchParams) return true;
+  const tag = (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  return tag === 'Blob' || tag === 'File' || tag === 'FormData';
+}
+
 /**
- * A body as the pool's encodeRequest takes it: none for null or empty (as
- * undici), a sync iterable of chunks made async; the rest as it is
- * (encodeRequest refuses what it cannot send).
+ * A body as the pool sends it: none for null or empty (as undici), octets
+ * as a Uint8Array view (not copied), streams and async iterables as they
+ * are, a sync iterable of chunks made async; Blob, FormData and
+ * URLSearchParams are left for encodeRequest.
  */
-function bodyInit(body: DispatchBody | null | undefined): RequestBodyInit | null {
+function requestBody(body: DispatchBody | null | undefined): RequestBody | WebBody {
   if (body === undefined || body === null) return null;
   if (typeof body === 'string') return body.length === 0 ? null : body;
   if (typeof body !== 'object') throw new DispatchArgumentError('body must be a string, a Buffer, a Readable stream, an iterable, or an async iterable');
-  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) return body.byteLength === 0 ? null : body;
-  if (
-    !(body instanceof URLSearchParams) &&
-    typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function' &&
-    typeof (body as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function' &&
-    (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] !== 'FormData'
-  ) {
-    return fromSync(body as Iterable<Uint8Array | string>);
+  if (body instanceof Uint8Array) return body.length === 0 ? null : body;
+  if (ArrayBuffer.isView(body)) return body.byteLength === 0 ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return body.byteLength === 0 ? null : new Uint8Array(body);
+  if (isWebBody(body as RequestBody | WebBody)) return body as WebBody;
+  if (body instanceof Readable || typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    return body as AsyncIterable<Uint8Array>;
   }
-  return body as RequestBodyInit;
+  if (typeof (body as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') return fromSync(body as Iterable<Uint8Array | string>);
+  throw new DispatchArgumentError('body must be a string, a Buffer, a Readable stream, an iterable, or an async iterable');
 }
 
 async function* fromSync(chunks: Iterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {

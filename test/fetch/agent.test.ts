@@ -11,12 +11,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as undici from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, HyperwireError, RequestAbortedError, StreamRefusedError, StreamResetError } from '../../lib/common/errors.js';
+import { ConnectionError, HyperwireError, NewConnectionError, RequestAbortedError, StreamRefusedError, StreamResetError } from '../../lib/common/errors.js';
 import { HyperwireAgent, type DispatchController, type DispatchHandler, type DispatchOptions } from '../../lib/fetch/agent.js';
 import {
   BodyTimeoutError,
@@ -109,6 +110,8 @@ function h2Handler(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpH
     }
     case '/echo':
       void readAll(stream).then((body) => {
+        // A request whose body failed is reset: nobody to answer.
+        if (stream.destroyed) return;
         stream.respond({ ':status': 200, 'content-type': 'application/json' });
         stream.end(
           JSON.stringify({
@@ -121,7 +124,7 @@ function h2Handler(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpH
             custom: headers['x-custom'] ?? null,
           }),
         );
-      });
+      }, () => {});
       return;
     case '/big': {
       // Writes as fast as its stream takes data, counting what it took: with
@@ -862,6 +865,46 @@ describe('aborts and errors', () => {
     // The agent goes on with a new connection.
     const ok = await undici.fetch(h2url('/hello?after-kill'), { dispatcher: asDispatcher(agent) });
     expect(await ok.text()).toBe('hello ?after-kill');
+  });
+
+  it("a connection that cannot be made is tried 1 + retries times; fetch's cause is the NewConnectionError, and 'connectionError' is emitted", async () => {
+    // Accepts TCP and drops it before TLS: a connect failure every time.
+    let accepted = 0;
+    const dropper = net.createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const port = (dropper.address() as AddressInfo).port;
+    try {
+      const agent = newAgent();
+      const errors: unknown[] = [];
+      agent.on('connectionError', (origin: URL, _targets: unknown, err: unknown) => errors.push([origin.origin, err]));
+      const err = await fetch(`https://127.0.0.1:${port}/`, nodeInit(agent)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect((err as Error).cause).toBeInstanceOf(NewConnectionError);
+      expect(accepted).toBe(3);
+      expect(errors).toHaveLength(3);
+      expect(errors[0]).toEqual([`https://127.0.0.1:${port}`, expect.any(NewConnectionError)]);
+
+      const once = newAgent({ retries: 0 });
+      await expect(undici.request(`https://127.0.0.1:${port}/`, { dispatcher: asDispatcher(once) })).rejects.toBeInstanceOf(NewConnectionError);
+      expect(accepted).toBe(4);
+    } finally {
+      await new Promise((r) => dropper.close(r));
+    }
+  });
+
+  it('a request body stream that fails fails the request with its error as the cause, and resets the stream', async () => {
+    const agent = newAgent();
+    const body = new Readable({ read() {} });
+    body.push('first part');
+    const failure = new Error('source broke');
+    setTimeout(() => body.destroy(failure), 50);
+    const err = await undici.request(h2url('/echo?failing-body'), { method: 'POST', body, dispatcher: asDispatcher(agent) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HyperwireError);
+    expect((err as Error).cause).toBe(failure);
+    expect(await streamsOn('/echo?failing-body')[0]!.closed).not.toBe(0);
   });
 
   it('a handler that throws in onHeaders hears of its own error, and the stream is reset', async () => {
