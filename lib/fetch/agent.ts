@@ -73,8 +73,11 @@ export interface DispatchOptions {
   origin?: string | URL;
   /** Origin-form path and query (`/a?b`), or an absolute URL. */
   path: string;
+  /** The method, as it is sent (fetch and request() normalise it). CONNECT is not supported. */
   method: string;
+  /** The request body; none for null or an empty string or buffer. */
   body?: DispatchBody | null;
+  /** The header fields; `upgrade` is refused, `host` names the authority on HTTP/1.1 only (HTTP/2 takes it from the URL). */
   headers?: DispatchHeaders | null;
   /** Query fields appended to `path` (which must then have no `?`). */
   query?: Record<string, unknown> | null;
