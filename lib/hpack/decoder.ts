@@ -286,9 +286,9 @@ export class Decoder {
       pending[p] = ((slot + 1) << FLAG_BITS) | flags;
       p += PENDING_WORDS;
       progress[PENDING_END] = p;
-      if (p === pending.length) {
-        // A block of more literals than the list holds is made strings in
-        // several runs.
+      if (p === pending.length || at - textStart >= TEXT_MAX / 2) {
+        // A block of more literals than the list holds, or of more literal
+        // octets than one string should hold, is made strings in runs.
         completeLiterals(headers, table, octets, textStart, p, added);
         textStart = at;
         p = added = placeholders = 0;
@@ -386,8 +386,9 @@ function completeLiterals(
  * octets or more cut out of it is a view that keeps the whole string alive
  * (V8's sliced strings), and a table entry can keep its view for as long as
  * the peer likes: with the default 4096-octet table, at most 91 entries
- * (4096 / (32 + 13)) pin at most this much each. Longer runs, rare in header
- * blocks, make a string per literal.
+ * (4096 / (32 + 13)) pin at most this much each. A block's literals are made
+ * strings in runs that end once they reach half of it, so only a run whose
+ * last literal is longer than that makes a string per literal.
  */
 const TEXT_MAX = 1024;
 

@@ -440,6 +440,18 @@ describe('literals of a block made strings together', () => {
     expect(new Decoder().decode(hex('82'))).toEqual([[':method', 'GET']]);
   });
 
+  it('long literals among short ones, in runs of literal octets of every size', () => {
+    const sizes = [20, 20, 400, 20, 3000, 20, 600, 600, 20, 1024, 1, 0];
+    const list: HeaderField[] = sizes.map((n, i) => [`x-${i}`, String.fromCharCode(0x61 + i).repeat(n)]);
+    for (const lit of [str, huff]) {
+      const d = new Decoder({ maxTableSize: 1 << 16 });
+      const block = Buffer.concat(list.map(([name, value]) => Buffer.concat([hex('40'), lit(name), lit(value)])));
+      expect(d.decode(block)).toEqual(list);
+      const refs = Buffer.concat(list.map((_, i) => int(62 + i, 7, 0x80)));
+      expect(d.decode(refs)).toEqual([...list].reverse());
+    }
+  });
+
   it('a block of more literals than are made strings at once (512)', () => {
     // 1300 literals with indexing: 1300 entries of ':authority' and a value.
     const d = new Decoder({ maxTableSize: 1 << 20 });
