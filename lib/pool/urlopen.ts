@@ -122,7 +122,9 @@ export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, met
       // and of the caller's input are not the network's, and are thrown as
       // they are, as urllib3 does.
       if (signal?.aborted === true || !(isConnectError(err) || isReadError(err) || err instanceof TLSError)) throw err;
-      if (stream !== null && stream.started && !isConnectError(err)) throw err;
+      // A streamed body that has started to go cannot go again, whatever
+      // the error (even a refused stream took some of it).
+      if (stream !== null && stream.started) throw err;
       retries = retries.increment({ method, url: url.href, error: err as Error });
       debug("Retrying (%s) after connection broken by '%s': %s", retries.toString(), (err as Error).name, url.pathname);
       await retries.sleep(null, signal);

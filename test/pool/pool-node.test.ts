@@ -188,6 +188,28 @@ describe('HTTP/2: requests the server did not process are retried on a fresh con
     }
   });
 
+  it('REFUSED_STREAM after a streamed body has started: not sent again (the stream cannot be replayed)', async () => {
+    let streams = 0;
+    const server = await h2Server((stream) => {
+      streams++;
+      stream.on('error', () => {});
+      stream.once('data', () => stream.close(http2.constants.NGHTTP2_REFUSED_STREAM));
+    });
+    try {
+      await using http = new PoolManager({ tls });
+      async function* body(): AsyncGenerator<Buffer> {
+        yield Buffer.from('first part');
+        await new Promise((r) => setTimeout(r, 50));
+        yield Buffer.from('second part');
+      }
+      const err = await http.request('POST', server.url('/stream'), { body: body() }).catch((e: unknown) => e);
+      expect((err as Error).name).toBe('StreamRefusedError');
+      expect(streams).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('REFUSED_STREAM: a POST is sent again, and the retry shows in the history', async () => {
     let refused = 0;
     const server = await h2Server((stream, headers, session) => {
