@@ -125,3 +125,20 @@ export type { CookieScope } from './client/cookies.js';
 export { ClientURL, Origin } from './client/origin.js';
 export { BasicAuth, DigestAuth, DigestAuthError, FunctionAuth, netrcAuth } from './client/auth.js';
 export type { Auth, AuthFunction, AuthInput, AuthRequest, AuthResponse, DigestAuthOptions } from './client/auth.js';
+
+// fetch's Dispatcher: HTTP/2 under Node's fetch and undici.
+export { HyperwireAgent } from './fetch/agent.js';
+export type {
+  HyperwireAgentOptions,
+  HyperwireAgentConnectOptions,
+  DispatchOptions,
+  DispatchHeaders,
+  DispatchBody,
+  Dispatch,
+  DispatchInterceptor,
+  DispatcherCallback,
+  DispatchController,
+  DispatchHandler,
+  DispatchHeaderRecord,
+} from './fetch/agent.js';
+export { DispatchArgumentError, DispatchNotSupportedError, DispatcherClosedError, DispatcherDestroyedError, HeadersTimeoutError, BodyTimeoutError } from './fetch/dispatcher-errors.js';
