@@ -280,10 +280,6 @@ async function run(ctx: FetchContext): Promise<FetchResult> {
  */
 async function network(ctx: FetchContext, url: URL): Promise<HTTPResponse> {
   const state = ctx.state;
-  if (state.cache === 'only-if-cached') {
-    // §4.5 step 10.1: there is no cache to answer from.
-    throw new RequestBlockedError('HW_ERR_ONLY_IF_CACHED', 'only if cached', url.href);
-  }
   const headers = hopHeaders({
     method: state.method,
     url,
