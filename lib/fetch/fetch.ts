@@ -27,6 +27,7 @@
  * pool, and response-body.ts).
  */
 
+import { Readable } from 'node:stream';
 import { ProxyError, StreamRefusedError } from '../common/errors.js';
 import { PoolManager, type PoolManagerOptions } from '../pool/pool-manager.js';
 import type { HTTPResponse } from '../pool/response.js';
@@ -82,6 +83,18 @@ const DRAIN_LIMIT = 64 * 1024;
 
 /** How many times a request the server refused unprocessed (RFC 9113 §8.7) is sent again. */
 const REFUSED_RETRIES = 2;
+
+/**
+ * Responses whose body nobody read or took: when one is collected, its
+ * connection (HTTP/1.1) or stream (HTTP/2) is given back, as undici does,
+ * instead of staying held until the server gives up on it. A body that is
+ * being read (its stream locked or disturbed, by a reader or a clone's tee)
+ * is left alone: someone still reads it.
+ */
+const unread = new FinalizationRegistry<{ stream: WeakRef<ReadableStream<Uint8Array>>; release: () => void }>((held) => {
+  const stream = held.stream.deref();
+  if (stream === undefined || (!stream.locked && !Readable.isDisturbed(stream as unknown as NodeJS.ReadableStream))) held.release();
+});
 
 /** The platform's fetch, captured before anyone can replace it: it serves the schemes that need no network. */
 const platformFetch = globalThis.fetch;
@@ -162,45 +175,55 @@ function fetchOver(pool: PoolManager, input: FetchInput, init: RequestInit | und
     redirectCount: 0,
   };
 
-  return new Promise<Response>((resolve, reject) => {
-    let settled = false;
-    let abortBody: ((reason: unknown) => void) | null = null;
-    // Steps 11-12: an abort rejects at once with the signal's reason,
-    // cancels a request body not yet sent, and errors a response body
-    // being read ("abort the fetch() call").
-    const onAbort = (): void => {
-      const reason: unknown = signal.reason;
-      state.body?.cancel(reason);
-      if (!settled) {
-        settled = true;
-        reject(reason);
-      } else if (abortBody !== null) {
-        abortBody(reason);
-      }
-    };
-    const unlisten = (): void => signal.removeEventListener('abort', onAbort);
-    signal.addEventListener('abort', onAbort, { once: true });
-    run({ state, pool, signal, bodyDone: unlisten }).then(
-      (result) => {
-        if (settled) {
-          // Aborted while the response was being made: nobody will read it.
-          result.body?.abort(signal.reason);
-          return;
-        }
-        settled = true;
-        if (result.body === null) unlisten();
-        else abortBody = result.body.abort;
-        resolve(result.response);
-      },
-      (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        unlisten();
-        // Step 13.3: a network error is a TypeError; what caused it is kept.
-        reject(new TypeError('fetch failed', { cause: err }));
-      },
-    );
+  // Steps 11-12: an abort rejects at once with the signal's reason,
+  // cancels a request body not yet sent, and errors a response body being
+  // read ("abort the fetch() call"). The listener stays until the body has
+  // ended; it holds the promise's settling functions only until the promise
+  // settles, so that it keeps no Response alive (see `unread`).
+  let settle: { resolve: (r: Response) => void; reject: (e: unknown) => void } | null = null;
+  let abortBody: ((reason: unknown) => void) | null = null;
+  const onAbort = (): void => {
+    const reason: unknown = signal.reason;
+    state.body?.cancel(reason);
+    if (settle !== null) {
+      const { reject } = settle;
+      settle = null;
+      reject(reason);
+    } else if (abortBody !== null) {
+      abortBody(reason);
+    }
+  };
+  const unlisten = (): void => {
+    abortBody = null;
+    signal.removeEventListener('abort', onAbort);
+  };
+  const promise = new Promise<Response>((resolve, reject) => {
+    settle = { resolve, reject };
   });
+  signal.addEventListener('abort', onAbort, { once: true });
+  run({ state, pool, signal, bodyDone: unlisten }).then(
+    (result) => {
+      if (settle === null) {
+        // Aborted while the response was being made: nobody will read it.
+        result.body?.abort(signal.reason);
+        return;
+      }
+      const { resolve } = settle;
+      settle = null;
+      if (result.body === null) unlisten();
+      else abortBody = result.body.abort;
+      resolve(result.response);
+    },
+    (err: unknown) => {
+      if (settle === null) return;
+      const { reject } = settle;
+      settle = null;
+      unlisten();
+      // Step 13.3: a network error is a TypeError; what caused it is kept.
+      reject(new TypeError('fetch failed', { cause: err }));
+    },
+  );
+  return promise;
 }
 
 /**
@@ -386,7 +409,9 @@ async function finish(ctx: FetchContext, response: HTTPResponse): Promise<FetchR
     return { response: new FetchResponse(stream, headers, info), body: null };
   }
   const body = responseBody(response, codings, ctx.bodyDone);
-  return { response: new FetchResponse(body.stream, headers, info), body };
+  const result = new FetchResponse(body.stream, headers, info);
+  unread.register(result, { stream: new WeakRef(body.stream), release: body.release });
+  return { response: result, body };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ResponseBody {
   readonly stream: ReadableStream<Uint8Array>;
   /** Errors the stream with `reason` and gives the connection up (the fetch was aborted); nothing once the body has ended. */
   abort(reason: unknown): void;
+  /** Gives the connection up without touching the stream (nobody can read it any more); nothing once the body has ended. */
+  release(): void;
 }
 
 /**
@@ -89,6 +91,9 @@ export function responseBody(response: HTTPResponse, codings: readonly string[],
       if (!finish()) return;
       controller.error(reason);
       giveUp();
+    },
+    release() {
+      if (finish()) giveUp();
     },
   };
 }

@@ -471,6 +471,47 @@ const cases: Case[] = [
       },
     },
   },
+  { name: 'a control character in the reason phrase', req: ({ s }) => [`${s.raw}/ctl-reason`] },
+  {
+    name: 'a latin1 octet in the reason phrase',
+    req: ({ s }) => [`${s.raw}/latin1-reason`],
+    differs: {
+      why: 'statusText is a ByteString of the status message octets (Fetch Standard §5.5), so 0xE9 is "\u00e9"; undici decodes the reason phrase as UTF-8, and an octet that is not UTF-8 becomes U+FFFD',
+      check(ours, theirs) {
+        expect(ours.statusText).toBe('caf\u00e9');
+        expect(theirs.statusText).toBe('caf\ufffd');
+        expect({ ...ours, statusText: '' }).toEqual({ ...theirs, statusText: '' });
+      },
+    },
+  },
+  { name: 'a NUL in a field value', req: ({ s }) => [`${s.raw}/nul-value`] },
+  {
+    name: 'a DEL in a field value',
+    req: ({ s }) => [`${s.raw}/del-value`],
+    differs: {
+      why: 'RFC 9110 §5.5 makes only CR, LF and NUL in a field value something a recipient must reject (or replace); our HTTP/1.1 parser passes DEL on, and Headers accepts it; llhttp refuses the response',
+      check(ours, theirs) {
+        expect(ours.kind).toBe('response');
+        expect(ours.headers).toContainEqual(['x-del', 'a\x7fb']);
+        expect(theirs.error).toEqual({ name: 'TypeError', network: true, family: 'malformed' });
+      },
+    },
+  },
+  {
+    name: 'a 101 to a request that did not ask to upgrade',
+    req: ({ s }) => [`${s.raw}/switching`],
+    differs: {
+      why: 'both reject with TypeError("fetch failed"); ours names an unsolicited 101 (an HTTP11Error), undici fails an internal assertion and then sees the socket close',
+      check(ours, theirs) {
+        expect(ours.error).toEqual({ name: 'TypeError', network: true, family: 'malformed' });
+        expect(theirs.error?.name).toBe('TypeError');
+        expect(theirs.error?.network).toBe(true);
+        expect(theirs.error?.family).not.toBe('malformed');
+      },
+    },
+  },
+  { name: 'a 103 before the response', req: ({ s }) => [`${s.raw}/early-hints`] },
+  { name: 'octets after the body', req: ({ s }) => [`${s.raw}/trailing-octets`] },
   { name: 'conflicting Content-Length fields', req: ({ s }) => [`${s.raw}/duplicate-cl`] },
   {
     name: 'an obs-fold line',

@@ -253,6 +253,13 @@ const RAW: Record<string, string | ((socket: net.Socket) => void)> = {
   '/status-600': 'HTTP/1.1 600 Beyond\r\ncontent-length: 0\r\n\r\n',
   '/duplicate-cl': 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok!',
   '/obs-fold': 'HTTP/1.1 200 OK\r\nx-folded: one\r\n two\r\ncontent-length: 2\r\n\r\nok',
+  '/ctl-reason': 'HTTP/1.1 200 O\x01K\r\ncontent-length: 2\r\n\r\nok',
+  '/latin1-reason': 'HTTP/1.1 200 caf\xe9\r\ncontent-length: 2\r\n\r\nok',
+  '/nul-value': 'HTTP/1.1 200 OK\r\nx-nul: a\x00b\r\ncontent-length: 2\r\n\r\nok',
+  '/del-value': 'HTTP/1.1 200 OK\r\nx-del: a\x7fb\r\ncontent-length: 2\r\n\r\nok',
+  '/switching': 'HTTP/1.1 101 Switching Protocols\r\nupgrade: other\r\nconnection: upgrade\r\n\r\n',
+  '/early-hints': 'HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+  '/trailing-octets': 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nokEXTRA',
 };
 
 function rawHandler(socket: net.Socket): void {
@@ -267,7 +274,7 @@ function rawHandler(socket: net.Socket): void {
     const script = RAW[target];
     if (script === undefined) socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
     else if (typeof script === 'function') script(socket);
-    else socket.end(script);
+    else socket.end(Buffer.from(script, 'latin1'));
   };
   socket.on('data', onData);
 }
