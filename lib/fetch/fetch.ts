@@ -64,7 +64,11 @@ export interface Fetch {
    * its `cause` the error that stopped it (a `HyperwireError`).
    */
   (input: FetchInput, init?: RequestInit): Promise<Response>;
-  /** A fetch over a pool of its own, with `options` over this fetch's. */
+  /**
+   * A fetch over a pool of its own, made with this fetch's options and
+   * `options` over them (a fetch over a pool it was given has no options
+   * of its own to pass on).
+   */
   with(options: FetchOptions): Fetch;
   /** The pool this fetch sends through (made on first use). */
   readonly pool: PoolManager;
@@ -381,7 +385,9 @@ async function finish(ctx: FetchContext, response: HTTPResponse): Promise<FetchR
   const headers = [...response.headers];
   // Step 19.
   if (state.method === 'HEAD' || state.method === 'CONNECT' || NULL_BODY_STATUSES.has(response.status)) {
-    void discard(response);
+    // The protocol says there is no body (whatever Content-Length says), so
+    // reading to the end costs nothing and keeps the connection.
+    void response.drainConn();
     if (state.integrity !== '') throw new IntegrityError('A response without a body cannot match integrity metadata');
     return { response: new FetchResponse(null, headers, info), body: null };
   }
