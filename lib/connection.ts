@@ -180,9 +180,31 @@ export class HTTPConnection {
   /** Takes `h2` as the connection in use, and passes on what it reports. */
   private adopt(h2: HTTP20Connection): HTTP20Connection {
     this.h2 = h2;
+    if (!this.refd) h2.unref();
     h2.watch(() => this.notify());
     return h2;
   }
+
+  /**
+   * Lets the process exit while this connection is idle (`unref()`), or
+   * not (`ref()`, the default). A pool unrefs connections with nothing in
+   * flight, so an idle pool does not keep a script running.
+   */
+  ref(): void {
+    this.refd = true;
+    this.h2?.ref();
+    this.h1?.ref();
+    this.dialingH1?.ref();
+  }
+
+  unref(): void {
+    this.refd = false;
+    this.h2?.unref();
+    this.h1?.unref();
+    this.dialingH1?.unref();
+  }
+
+  private refd = true;
 
   /** Connects now and settles the protocol as far as it can be without a request. */
   connect(): Promise<void> {
@@ -319,12 +341,14 @@ export class HTTPConnection {
   }
 
   private h1Connection(socket: net.Socket | undefined): HTTP11Connection {
-    return new HTTP11Connection(hostPort(this.host, this.port), {
+    const h1 = new HTTP11Connection(hostPort(this.host, this.port), {
       ...defined(this.options, [...SHARED_OPTIONS, 'maxHeaderSize', 'proxyHost', 'proxyPort', 'proxyHeaders', 'proxyTls', 'dialer', 'forwardProxy', 'retryIdleReset']),
       port: this.port,
       secure: this.secure,
       ...(socket !== undefined ? { socket } : {}),
     });
+    if (!this.refd) h1.unref();
+    return h1;
   }
 
   private async dial(): Promise<void> {

@@ -142,3 +142,9 @@ export type {
   DispatchHeaderRecord,
 } from './fetch/agent.js';
 export { DispatchArgumentError, DispatchNotSupportedError, DispatcherClosedError, DispatcherDestroyedError, HeadersTimeoutError, BodyTimeoutError } from './fetch/dispatcher-errors.js';
+
+// WHATWG fetch over the pool.
+export { fetch, createFetch } from './fetch/fetch.js';
+export type { Fetch, FetchInput, FetchOptions } from './fetch/fetch.js';
+export { RedirectError, RequestBlockedError, InvalidRequestError, IntegrityError } from './fetch/fetch-errors.js';
+export type { FetchResponseType } from './fetch/fetch-response.js';

@@ -11,6 +11,7 @@
 
 import { ReadTimeoutError, type HyperwireError } from './errors.js';
 import { asBuffer } from './latin1.js';
+import { cancelDeadline, startDeadline, type Deadline } from './timers.js';
 
 const EMPTY = new Uint8Array(0);
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -30,7 +31,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
   // with one executor for the queue's life, so a wait allocates nothing else.
   private resolveWait: ((r: IteratorResult<Buffer>) => void) | null = null;
   private rejectWait: ((e: Error) => void) | null = null;
-  private timer: NodeJS.Timeout | undefined = undefined;
+  private timer: Deadline | undefined = undefined;
   private readonly executor = (resolve: (r: IteratorResult<Buffer>) => void, reject: (e: Error) => void): void => {
     this.resolveWait = resolve;
     this.rejectWait = reject;
@@ -123,13 +124,13 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
     if (this.resolveWait !== null) return Promise.reject(new Error('Concurrent reads of one response body'));
     const wait = new Promise(this.executor);
     if (this.readTimeout > 0) {
-      this.timer = setTimeout(() => {
+      this.timer = startDeadline(this.readTimeout, () => {
         const reject = this.rejectWait!;
         this.settled();
         const error = new ReadTimeoutError(`No response data for ${this.readTimeout} ms`);
         reject(error);
         this.onTimeout?.(error);
-      }, this.readTimeout);
+      });
     }
     return wait;
   }
@@ -157,7 +158,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
     this.resolveWait = null;
     this.rejectWait = null;
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      cancelDeadline(this.timer);
       this.timer = undefined;
     }
   }

@@ -225,6 +225,19 @@ export class HTTP11Connection {
     return null;
   }
 
+  /** Lets the process exit while this connection is idle (`unref()`), or not (`ref()`, the default); kept across reconnects. */
+  ref(): void {
+    this.refd = true;
+    this.socket?.ref();
+  }
+
+  unref(): void {
+    this.refd = false;
+    this.socket?.unref();
+  }
+
+  private refd = true;
+
   /** Whether new requests can go on this connection: close() has not been called and no protocol switch took it. */
   get isAvailable(): boolean {
     return !this.closing && !this.switched;
@@ -583,6 +596,7 @@ export class HTTP11Connection {
   /** Takes a connected socket into use. */
   private attach(socket: net.Socket): void {
     socket.setNoDelay(true);
+    if (!this.refd) socket.unref();
     const parser = new ResponseParser(this.handlerFor(socket), { maxHeaderSize: this.options.maxHeaderSize });
     this.socket = socket;
     this.parser = parser;

@@ -10,6 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
+import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
 import { abortError, ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, StreamRefusedError, TLSError } from '../common/errors.js';
@@ -82,6 +83,8 @@ interface StreamRecord {
   readTimeout: number;
   /** Removes the listener on the request's AbortSignal, if it has one. */
   unlisten: (() => void) | null;
+  /** The read timeout of the wait for the response head, while it is armed. */
+  headDeadline: Deadline | null;
 }
 
 interface QueuedRequest {
@@ -112,7 +115,7 @@ export class HTTP20Connection {
   private closing = false;
   private readonly streams = new Map<number, StreamRecord>();
   /** Request streams whose response nobody has asked for yet, oldest first. */
-  private readonly outstanding: number[] = [];
+  private readonly outstanding = new Set<number>();
   private readonly queue: QueuedRequest[] = [];
   private readonly pings: Array<{ data: Uint8Array; done: Deferred<void> }> = [];
   private readonly pushWaiters = new Set<() => void>();
@@ -199,6 +202,23 @@ export class HTTP20Connection {
   get activeStreams(): number {
     return this.session.openStreams + this.queue.length;
   }
+
+  /**
+   * Lets the process exit while this connection is idle (`unref()`), or
+   * not (`ref()`, the default), as a socket's own ref/unref: a pool unrefs
+   * a connection that has nothing in flight.
+   */
+  ref(): void {
+    this.refd = true;
+    this.socket?.ref();
+  }
+
+  unref(): void {
+    this.refd = false;
+    this.socket?.unref();
+  }
+
+  private refd = true;
 
   /**
    * Calls `listener` whenever what a pool sees of this connection may have
@@ -335,19 +355,28 @@ export class HTTP20Connection {
    */
   getResponse(streamId?: number): Promise<HTTP20Response> {
     if (streamId === undefined) {
-      const oldest = this.outstanding.shift();
-      if (oldest === undefined) return Promise.reject(new Error('No outstanding request to get a response for'));
-      streamId = oldest;
-    } else {
-      const i = this.outstanding.indexOf(streamId);
-      if (i >= 0) this.outstanding.splice(i, 1);
+      // A Set keeps insertion order: its first is the oldest.
+      const oldest = this.outstanding.values().next();
+      if (oldest.done === true) return Promise.reject(new Error('No outstanding request to get a response for'));
+      streamId = oldest.value;
     }
+    this.outstanding.delete(streamId);
     const record = this.streams.get(streamId);
     if (record === undefined) return Promise.reject(new Error(`No stream ${streamId} on this connection`));
     record.taken = true;
     const promise = record.response.promise;
     this.maybeForget(record);
-    return this.withReadTimeout(promise, `response headers on stream ${streamId}`, record);
+    const ms = record.readTimeout;
+    if (ms > 0 && !record.response.settled && record.headDeadline === null) {
+      // A deadline on the record rather than a promise around the response:
+      // this runs per request, and the timeout almost never fires.
+      const id = streamId;
+      record.headDeadline = startDeadline(ms, () => {
+        record.headDeadline = null;
+        this.timedOut(record, new ReadTimeoutError(`Timed out after ${ms} ms waiting for response headers on stream ${id}`));
+      });
+    }
+    return promise;
   }
 
   /**
@@ -460,6 +489,7 @@ export class HTTP20Connection {
         throw err;
       }
     }
+    if (!this.refd) socket.unref();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // A socket handed over after a 101 was paused so nothing was lost.
     socket.resume();
@@ -473,7 +503,7 @@ export class HTTP20Connection {
     } else {
       const id = this.session.startUpgraded(upgraded.method);
       this.track(id, false);
-      this.outstanding.push(id);
+      this.outstanding.add(id);
       this.flush();
       if (upgraded.rest.length > 0) this.onData(upgraded.rest);
     }
@@ -594,7 +624,8 @@ export class HTTP20Connection {
           });
           if (event.endStream) record.body.end();
           if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: event.streamId, status: event.status });
-          debug('stream %d: response %d', event.streamId, event.status);
+          if (debug.enabled) debug('stream %d: response %d', event.streamId, event.status);
+          this.clearHeadDeadline(record);
           record.response.resolve(response);
           break;
         }
@@ -719,6 +750,7 @@ export class HTTP20Connection {
       writable: null,
       readTimeout,
       unlisten: null,
+      headDeadline: null,
     };
     this.streams.set(id, record);
     return record;
@@ -762,7 +794,7 @@ export class HTTP20Connection {
         continue;
       }
       const record = this.track(id, false, q.readTimeout);
-      this.outstanding.push(id);
+      this.outstanding.add(id);
       if (q.signal !== undefined) this.listenForAbort(record, q.signal);
       q.id.resolve(id);
       q.start(id);
@@ -876,6 +908,13 @@ export class HTTP20Connection {
     if (this.isIdle()) wakeAll(this.idleWaiters);
   }
 
+  private clearHeadDeadline(record: StreamRecord): void {
+    if (record.headDeadline !== null) {
+      cancelDeadline(record.headDeadline);
+      record.headDeadline = null;
+    }
+  }
+
   /** Ends the connection: every outstanding call fails with `error`. */
   private shutdown(error: HyperwireError): void {
     if (this.failure === null) this.failure = error;
@@ -903,6 +942,7 @@ export class HTTP20Connection {
    * error wins), and a body sender waiting on it wakes up.
    */
   private failRecord(record: StreamRecord, error: HyperwireError, discardBody = false): void {
+    this.clearHeadDeadline(record);
     record.failed ??= error;
     record.response.reject(error);
     record.body.fail(error, discardBody);

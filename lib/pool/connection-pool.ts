@@ -213,6 +213,11 @@ export class HTTPConnectionPool {
     return `${this.scheme}://${hostPort(this.host, this.port)}`;
   }
 
+  /** The pool was closed or retired: it takes no new requests. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Connections the pool holds now (open, being opened, or winding down). */
   get connections(): number {
     return this.slots.length;
@@ -301,9 +306,15 @@ export class HTTPConnectionPool {
       const pushed = await this.fromPush(req);
       if (pushed !== null) return pushed;
     }
-    const timeout = req.timeout.clone();
-    timeout.startConnect();
-    const slot = await this.acquire(req.signal, timeout.connectTimeout ?? 0);
+    // Only a `total` needs a clock of this attempt's own; without one the
+    // Timeout's values stand as they are (this runs per request).
+    let timeout = req.timeout;
+    if (timeout.total !== undefined) {
+      timeout = timeout.clone();
+      timeout.startConnect();
+    }
+    const acquired = this.acquire(req.signal, timeout.connectTimeout ?? 0);
+    const slot = acquired instanceof Promise ? await acquired : acquired;
     // With `total`, a wait for a connection may have used up the time.
     const readTimeout = timeout.readTimeout;
     if (readTimeout === 0) {
@@ -352,7 +363,7 @@ export class HTTPConnectionPool {
       this.release(slot);
       throw err;
     }
-    if (req.preloadContent) await response.read();
+    if (req.preloadContent) await response.preload();
     return response;
   }
 
@@ -369,7 +380,7 @@ export class HTTPConnectionPool {
     }
     debug('%s "%s %s HTTP/2" %d (pushed)', this.origin, req.method, req.path, raw.status);
     const response = new HTTPResponse({ response: raw, url: req.url, protocol: 'h2', decodeContent: req.decodeContent, release: () => {}, fromPush: true });
-    if (req.preloadContent) await response.read();
+    if (req.preloadContent) await response.preload();
     return response;
   }
 
@@ -395,7 +406,7 @@ export class HTTPConnectionPool {
     if (this.waiters.length === 0) {
       const free = this.freeSlot();
       if (free !== null) {
-        free.inUse++;
+        this.take(free);
         if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: free.conn });
         return free;
       }
@@ -447,7 +458,7 @@ export class HTTPConnectionPool {
   private dispatch(): void {
     while (this.waiters.length > 0) {
       let slot = this.freeSlot();
-      if (slot !== null) slot.inUse++;
+      if (slot !== null) this.take(slot);
       else if (this.mayOpen()) slot = this.open(this.waiters[0]!.connectTimeout);
       else return;
       const waiter = this.waiters.shift()!;
@@ -573,9 +584,15 @@ export class HTTPConnectionPool {
     return options;
   }
 
+  /** One more request on a connection: a busy connection keeps the process alive. */
+  private take(slot: Slot): void {
+    if (slot.inUse++ === 0) slot.conn.ref();
+  }
+
   /** A request is done with its connection (its body read, released, or failed). */
   private release(slot: Slot): void {
-    slot.inUse--;
+    // Idle, it does not keep the process alive (as undici's idle sockets).
+    if (--slot.inUse === 0) slot.conn.unref();
     if (slot.retired) {
       if (slot.inUse === 0) this.closeSlot(slot);
       return;

@@ -45,6 +45,14 @@ export class PoolManager {
   private readonly proxyEnv: ProxyEnv | null;
   /** Routes through the proxies the environment named, by proxy URL. */
   private readonly routes = new Map<string, ProxyRoute>();
+  /**
+   * The last URL asked for, parsed, and the pool it went to: a run of
+   * requests to one origin (the common case) skips the parse and the
+   * lookup.
+   */
+  private lastUrl: string | undefined;
+  private lastTarget: URL | undefined;
+  private lastPool: HTTPConnectionPool | undefined;
 
   constructor(options: PoolManagerOptions = {}) {
     this.options = options;
@@ -63,9 +71,10 @@ export class PoolManager {
    * or a `FormData`/`Blob`/`URLSearchParams` body as urllib3's request()
    * does, and returns the response after retries and redirects.
    */
-  async request(method: string, url: string, options: PoolRequestOptions = {}): Promise<HTTPResponse> {
-    const encoded = await encodeForPool(method, url, options);
-    return this.urlopen(method, encoded.url, encoded.options);
+  request(method: string, url: string, options: PoolRequestOptions = {}): Promise<HTTPResponse> {
+    // Nothing to encode (the common case): no await in between.
+    if (options.fields === undefined && options.json === undefined && isPlainBody(options.body)) return this.urlopen(method, url, options as UrlopenOptions);
+    return encodeForPool(method, url, options).then((encoded) => this.urlopen(method, encoded.url, encoded.options));
   }
 
   /**
@@ -73,7 +82,20 @@ export class PoolManager {
    * redirects to any origin.
    */
   urlopen(method: string, url: string, options: UrlopenOptions = {}): Promise<HTTPResponse> {
-    const target = absoluteUrl(url);
+    let target: URL;
+    if (url === this.lastUrl && this.lastTarget !== undefined) {
+      target = this.lastTarget;
+    } else {
+      try {
+        target = absoluteUrl(url);
+      } catch (err) {
+        // A bad URL is a rejection, as from any other failure.
+        return Promise.reject(err as Error);
+      }
+      this.lastUrl = url;
+      this.lastTarget = target;
+      this.lastPool = undefined;
+    }
     return urlopenWithRetries((u) => this.poolFor(u), method, target, {
       ...options,
       headers: options.headers ?? this.options.headers,
@@ -148,6 +170,7 @@ export class PoolManager {
   clear(): void {
     for (const pool of this.pools.values()) pool.retire();
     this.pools.clear();
+    this.lastPool = undefined;
   }
 
   /** Closes every pool and refuses new requests. */
@@ -164,6 +187,13 @@ export class PoolManager {
 
   /** The pool a request to `url` goes through: its origin's, or its proxy's. */
   protected poolFor(url: URL): HTTPConnectionPool {
+    if (url === this.lastTarget && this.lastPool !== undefined && !this.lastPool.isClosed) return this.lastPool;
+    const pool = this.findPool(url);
+    if (url === this.lastTarget) this.lastPool = pool;
+    return pool;
+  }
+
+  private findPool(url: URL): HTTPConnectionPool {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port === '' ? undefined : Number(url.port);
     const scheme = url.protocol === 'https:' ? 'https' : 'http';
@@ -187,4 +217,9 @@ export function connectionFromUrl(url: string, options: ConnectionPoolOptions = 
   const port = u.port === '' ? undefined : Number(u.port);
   const withPort = port === undefined ? options : { ...options, port };
   return u.protocol === 'https:' ? new HTTPSConnectionPool(host, withPort) : new HTTPConnectionPool(host, withPort);
+}
+
+/** A body urlopen takes as it is. */
+function isPlainBody(body: unknown): boolean {
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
 }

@@ -133,6 +133,23 @@ export class HTTPResponse {
     }
   }
 
+  /**
+   * @internal Reads the whole body into {@link data} and gives the
+   * connection back: straight from the connection's response, with none
+   * of the chunking `read()` offers (this runs per preloaded request).
+   */
+  async preload(): Promise<void> {
+    try {
+      this.body = await this.inner.read(undefined, { decodeContent: this.decodeContent });
+    } catch (err) {
+      this.inner.close();
+      this.release();
+      throw err;
+    }
+    this.ended = true;
+    this.release();
+  }
+
   /** The body parsed as JSON (UTF-8). */
   async json(): Promise<unknown> {
     return JSON.parse((await this.read()).toString('utf8')) as unknown;

@@ -107,7 +107,7 @@ export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, met
     try {
       response = await target.attempt({
         method,
-        path: url.pathname + url.search,
+        path: pathOf(url),
         url: url.href,
         headers,
         body,
@@ -224,4 +224,12 @@ function streamOf(body: RequestBody): { body: AsyncIterable<Uint8Array>; started
     },
   };
   return watched;
+}
+
+/** Origin-form path and query of `url`, keeping a bare '?' (an empty query is still one, RFC 3986 §3.4). */
+function pathOf(url: URL): string {
+  if (url.search !== '') return url.pathname + url.search;
+  const href = url.href;
+  const hash = href.indexOf('#');
+  return href.charCodeAt((hash < 0 ? href.length : hash) - 1) === 0x3f ? `${url.pathname}?` : url.pathname;
 }

@@ -625,3 +625,27 @@ describe('the PoolManager', () => {
     await expect(http.request('GET', 'ftp://example.com/')).rejects.toMatchObject({ code: 'HW_ERR_LOCATION_VALUE' });
   });
 });
+
+describe('an idle pool does not keep the process alive', () => {
+  it('a script that makes a request and never closes its PoolManager exits on its own', async () => {
+    const server = await h2Server(ok);
+    try {
+      const { execFile } = await import('node:child_process');
+      const lib = new URL('../../lib/index.ts', import.meta.url).pathname;
+      const script = `import { PoolManager } from ${JSON.stringify(lib)};
+        const http = new PoolManager({ tls: { ca: ${JSON.stringify(cert.toString())} } });
+        const r = await http.request('GET', ${JSON.stringify(server.url('/script'))});
+        process.stdout.write(r.data.toString());`;
+      const started = Date.now();
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 15_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      );
+      expect(out).toBe('GET /script');
+      // The server keeps the connection open: only an unref'd idle socket lets the child exit.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(server.sessions()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
