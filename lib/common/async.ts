@@ -38,6 +38,8 @@ export function deferred<T>(): Deferred<T> {
 
 /** Resolves and forgets every waiter of a set. */
 export function wakeAll(waiters: Set<() => void>): void {
+  // Called whenever a stream ends: most of the time nobody waits.
+  if (waiters.size === 0) return;
   const all = [...waiters];
   waiters.clear();
   for (const w of all) w();

@@ -29,7 +29,7 @@ import { PushCache, type PushCacheOptions } from './push-cache.js';
 import { HTTPResponse } from './response.js';
 import { Timeout } from './timeout.js';
 import { Retry } from './retry.js';
-import { urlopenWithRetries, type RetryInput, type UrlopenOptions } from './urlopen.js';
+import { urlopenDefaults, urlopenWithRetries, type RetryInput, type UrlopenDefaults, type UrlopenOptions } from './urlopen.js';
 
 const debug = debuglog('hyperwire');
 
@@ -156,6 +156,7 @@ export class HTTPConnectionPool {
   readonly headers: HeadersInit | undefined;
   readonly retries: RetryInput;
   readonly timeout: Timeout;
+  private readonly defaults: UrlopenDefaults;
   private readonly options: ConnectionPoolOptions;
   private readonly maxsize: number;
   private readonly block: boolean;
@@ -192,6 +193,7 @@ export class HTTPConnectionPool {
     this.headers = options.headers;
     this.retries = options.retries ?? Retry.DEFAULT;
     this.timeout = Timeout.resolve(options.timeout);
+    this.defaults = urlopenDefaults({ headers: options.headers, retries: this.retries, timeout: this.timeout });
     this.pushes = options.enablePush === true ? new PushCache(options.pushCache) : null;
     // Refused here, before any connection: a typo in a pin must not wait for a server to show it.
     if (options.assertFingerprint !== undefined) normaliseFingerprint(options.assertFingerprint);
@@ -229,18 +231,23 @@ export class HTTPConnectionPool {
    * `url` is a path, or a full URL of this origin.
    */
   urlopen(method: string, url: string, options: UrlopenOptions = {}): Promise<HTTPResponse> {
-    return urlopenWithRetries(
-      (target) => {
-        if (options.assertSameHost !== false && !this.isSameHost(target)) {
-          throw new HostChangedError(target.href, options.retries);
-        }
-        return this;
-      },
-      method,
-      this.absolute(url),
-      { ...options, headers: options.headers ?? this.headers, retries: options.retries ?? this.retries, timeout: options.timeout ?? this.timeout },
-    );
+    let target: URL;
+    try {
+      target = this.absolute(url);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const route = options.assertSameHost === false ? this.anyHost : this.sameHost;
+    return urlopenWithRetries(route, method, target, options, this.defaults);
   }
+
+  /** Where a pool's own requests go: here, if the URL is on this origin. */
+  private readonly sameHost = (target: URL): HTTPConnectionPool => {
+    if (!this.isSameHost(target)) throw new HostChangedError(target.href, this.retries);
+    return this;
+  };
+
+  private readonly anyHost = (): HTTPConnectionPool => this;
 
   /** `urlopen` after encoding `fields`, `json` or a web body type as urllib3's request() does. */
   async request(method: string, url: string, options: PoolRequestOptions = {}): Promise<HTTPResponse> {

@@ -11,7 +11,7 @@ import { getProxyEnv, proxyForUrl, type ProxyEnv } from './proxy-env.js';
 import { ProxyRoute } from './proxy-route.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
 import type { HTTPResponse } from './response.js';
-import { absoluteUrl, urlopenWithRetries, type UrlopenOptions } from './urlopen.js';
+import { absoluteUrl, urlopenDefaults, urlopenWithRetries, type UrlopenDefaults, type UrlopenOptions } from './urlopen.js';
 
 /** Options of {@link PoolManager}: the pools' options, and how many pools to keep. */
 export interface PoolManagerOptions extends ConnectionPoolOptions {
@@ -41,6 +41,7 @@ export class PoolManager {
   /** Pools by origin, least recently used first. */
   private readonly pools = new Map<string, HTTPConnectionPool>();
   private closed = false;
+  private readonly defaults: UrlopenDefaults;
   /** The proxy settings of the environment, with `proxyFromEnv`. */
   private readonly proxyEnv: ProxyEnv | null;
   /** Routes through the proxies the environment named, by proxy URL. */
@@ -57,6 +58,7 @@ export class PoolManager {
   constructor(options: PoolManagerOptions = {}) {
     this.options = options;
     this.proxyEnv = options.proxyFromEnv === true ? getProxyEnv(process.env) : null;
+    this.defaults = urlopenDefaults(options);
     this.numPools = options.numPools ?? 10;
     if (!Number.isInteger(this.numPools) || this.numPools < 1) throw new RangeError(`numPools must be a positive integer, got ${options.numPools}`);
   }
@@ -96,13 +98,10 @@ export class PoolManager {
       this.lastTarget = target;
       this.lastPool = undefined;
     }
-    return urlopenWithRetries((u) => this.poolFor(u), method, target, {
-      ...options,
-      headers: options.headers ?? this.options.headers,
-      retries: options.retries === undefined ? this.options.retries : options.retries,
-      timeout: options.timeout ?? this.options.timeout,
-    });
+    return urlopenWithRetries(this.toPool, method, target, options, this.defaults);
   }
+
+  private readonly toPool = (url: URL): HTTPConnectionPool => this.poolFor(url);
 
   /** The pool for `url`'s origin, made if need be. */
   connectionFromUrl(url: string): HTTPConnectionPool {

@@ -56,6 +56,18 @@ export class BodyNotReplayableError extends HyperwireError {
   }
 }
 
+/** What a pool or manager uses where a request gives nothing, resolved once, not per request. */
+export interface UrlopenDefaults {
+  headers: HeadersInit | undefined;
+  retries: Retry;
+  timeout: Timeout;
+}
+
+/** The defaults for a pool's or manager's options. */
+export function urlopenDefaults(options: { headers?: HeadersInit | undefined; retries?: RetryInput | undefined; timeout?: ConstructorParameters<typeof Timeout>[0] | Timeout | number | null | undefined }): UrlopenDefaults {
+  return { headers: options.headers, retries: Retry.fromInt(options.retries), timeout: Timeout.resolve(options.timeout) };
+}
+
 /** Where one attempt of a request goes. */
 export interface AttemptTarget {
   attempt(req: AttemptRequest): Promise<HTTPResponse>;
@@ -86,13 +98,15 @@ export function absoluteUrl(url: string | URL): URL {
  * URL, with retries and redirects as `options.retries` and
  * `options.redirect` allow.
  */
-export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: string, url: URL, options: UrlopenOptions): Promise<HTTPResponse> {
+export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: string, url: URL, options: UrlopenOptions, defaults: UrlopenDefaults): Promise<HTTPResponse> {
   if (typeof method !== 'string') throw new TypeError('method must be a string');
   const followRedirects = options.redirect ?? true;
-  let retries = Retry.fromInt(options.retries, { redirect: followRedirects });
-  const timeout = Timeout.resolve(options.timeout);
+  let retries = options.retries === undefined ? defaults.retries : Retry.fromInt(options.retries, { redirect: followRedirects });
+  // A Timeout is used as it is: an attempt with a total clones it for its clock.
+  const t = options.timeout;
+  const timeout = t === undefined ? defaults.timeout : t instanceof Timeout ? t : Timeout.resolve(t);
   const signal = options.signal;
-  let headers = options.headers;
+  let headers = options.headers ?? defaults.headers;
   let body: RequestBody = options.body;
   // A streamed body can go only once; whether it has started is watched so
   // that an attempt that failed before taking any of it may still be retried.
@@ -173,7 +187,7 @@ export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, met
       continue;
     }
 
-    if (retries.isRetry(method, response.status, response.headers.has('retry-after'))) {
+    if (mayRetryStatus(retries, response.status) && retries.isRetry(method, response.status, response.headers.has('retry-after'))) {
       let next: Retry;
       try {
         next = retries.increment({ method, url: url.href, response });
@@ -232,4 +246,12 @@ function pathOf(url: URL): string {
   const href = url.href;
   const hash = href.indexOf('#');
   return href.charCodeAt((hash < 0 ? href.length : hash) - 1) === 0x3f ? `${url.pathname}?` : url.pathname;
+}
+
+/** Statuses Retry-After may ask a retry for (urllib3's RETRY_AFTER_STATUS_CODES). */
+const RETRY_AFTER = new Set([413, 429, 503]);
+
+/** A cheap first look: could this status be retried at all? (Most responses are not.) */
+function mayRetryStatus(retries: Retry, status: number): boolean {
+  return retries.statusForcelist.has(status) || RETRY_AFTER.has(status);
 }
