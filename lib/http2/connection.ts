@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
-import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
+import { startDeadline, type Deadline } from '../common/timers.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
 import { abortError, ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, StreamRefusedError, TLSError } from '../common/errors.js';
@@ -83,8 +83,8 @@ interface StreamRecord {
   readTimeout: number;
   /** Removes the listener on the request's AbortSignal, if it has one. */
   unlisten: (() => void) | null;
-  /** The read timeout of the wait for the response head, while it is armed. */
-  headDeadline: Deadline | null;
+  /** When the wait for the response head times out (Date.now() ms); 0 when no wait is armed. */
+  headDeadline: number;
 }
 
 interface QueuedRequest {
@@ -367,14 +367,12 @@ export class HTTP20Connection {
     const promise = record.response.promise;
     this.maybeForget(record);
     const ms = record.readTimeout;
-    if (ms > 0 && !record.response.settled && record.headDeadline === null) {
-      // A deadline on the record rather than a promise around the response:
-      // this runs per request, and the timeout almost never fires.
-      const id = streamId;
-      record.headDeadline = startDeadline(ms, () => {
-        record.headDeadline = null;
-        this.timedOut(record, new ReadTimeoutError(`Timed out after ${ms} ms waiting for response headers on stream ${id}`));
-      });
+    if (ms > 0 && !record.response.settled && record.headDeadline === 0) {
+      // A deadline on the record, checked by the connection's watch, rather
+      // than a timer or a promise around the response: this runs per
+      // request, and the timeout almost never fires.
+      record.headDeadline = Date.now() + ms;
+      this.watchHeads(ms);
     }
     return promise;
   }
@@ -750,7 +748,7 @@ export class HTTP20Connection {
       writable: null,
       readTimeout,
       unlisten: null,
-      headDeadline: null,
+      headDeadline: 0,
     };
     this.streams.set(id, record);
     return record;
@@ -909,10 +907,43 @@ export class HTTP20Connection {
   }
 
   private clearHeadDeadline(record: StreamRecord): void {
-    if (record.headDeadline !== null) {
-      cancelDeadline(record.headDeadline);
-      record.headDeadline = null;
-    }
+    record.headDeadline = 0;
+  }
+
+  /** The watch over the deadlines of response heads, while any is armed. */
+  private headWatch: Deadline | null = null;
+
+  /**
+   * Looks at the armed head deadlines every quarter of the shortest read
+   * timeout (at most every 250 ms, at least every 10 ms): a stream whose
+   * head is late is given up with a ReadTimeoutError.
+   */
+  private watchHeads(ms: number): void {
+    if (this.headWatch !== null) return;
+    const every = Math.min(250, Math.max(10, ms >> 2));
+    const check = (): void => {
+      this.headWatch = null;
+      const now = Date.now();
+      let armed = false;
+      for (const record of this.streams.values()) {
+        const at = record.headDeadline;
+        if (at === 0) continue;
+        if (at <= now) {
+          record.headDeadline = 0;
+          this.timedOut(record, new ReadTimeoutError(`Timed out after ${record.readTimeout} ms waiting for response headers on stream ${record.id}`));
+        } else {
+          armed = true;
+        }
+      }
+      if (armed) this.arm(every, check);
+    };
+    this.arm(every, check);
+  }
+
+  private arm(every: number, check: () => void): void {
+    // The socket keeps the process alive while a request waits; the watch need not.
+    this.headWatch = startDeadline(every, check);
+    this.headWatch.timer?.unref();
   }
 
   /** Ends the connection: every outstanding call fails with `error`. */

@@ -339,7 +339,7 @@ export class HTTPConnectionPool {
         headers: req.headers,
         body: req.body,
         timeout: readTimeout ?? 0,
-        ...(req.signal !== undefined ? { signal: req.signal } : {}),
+        signal: req.signal,
       });
       if (slot.probing) this.settled(slot);
       const raw = await conn.getResponse(id);
