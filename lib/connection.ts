@@ -270,7 +270,10 @@ export class HTTPConnection {
    * an error there).
    */
   getResponse(streamId?: number | null): Promise<ConnectionResponse> {
-    if (this.upgrading === null && this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
+    if (this.upgrading === null) {
+      if (this.h2 !== null) return this.h2.getResponse(streamId ?? undefined);
+      if (this.h1 !== null && (streamId === undefined || streamId === null)) return this.h1.getResponse();
+    }
     return this.getResponseSlow(streamId);
   }
 

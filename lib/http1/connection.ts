@@ -14,10 +14,11 @@
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
-import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
+import { deferred, type Deferred, waitAtMost, wakeAll } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
+import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
 import { abortError, ConnectionError, ConnectTimeoutError, HTTP11Error, HyperwireError, ProxyError, ReadTimeoutError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { alpnOf, authorityOf, dialOptionsOf, dialTCP, dialTLS, type Dialer, type EndpointOptions, closeWaitOf, hostPort, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
@@ -118,6 +119,8 @@ interface Exchange {
   readTimeout: number;
   /** Removes the listener on the request's AbortSignal, if it has one. */
   unlisten: (() => void) | null;
+  /** The read timeout of the wait for the response head, while armed. */
+  headDeadline: Deadline | null;
 }
 
 /** Methods that may be sent again after a connection was lost before any response (RFC 9110 §9.2.2). */
@@ -286,26 +289,37 @@ export class HTTP11Connection {
       cur.unbounded = true;
       this.socket?.resume();
     }
-    const readTimeout = ex.readTimeout;
-    if (readTimeout <= 0) return ex.response.promise;
-    // The wait is timed from when the request is on the wire: time spent
-    // queued behind an earlier response is not the server stalling.
-    const timed = deferred<void>();
-    if (ex.sent) timed.resolve();
-    else {
-      ex.onSent = () => timed.resolve();
-      // Failing while queued (close(), a failed connect) ends the wait too.
-      ex.response.promise.catch(() => timed.resolve());
+    if (ex.readTimeout > 0 && !ex.response.settled) {
+      // The wait is timed from when the request is on the wire: time spent
+      // queued behind an earlier response is not the server stalling.
+      if (ex.sent) this.armHead(ex);
+      else ex.onSent = () => this.armHead(ex);
     }
-    return timed.promise.then(() =>
-      withTimeout(ex.response.promise, readTimeout, () => {
-        // A server that stalls holds the wire: the request fails, and the
-        // socket goes so that requests queued behind it can proceed.
-        const error = new ReadTimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`);
-        this.stalled(ex, error);
-        return error;
-      }),
-    );
+    return ex.response.promise;
+  }
+
+  /**
+   * Starts the read timeout of `ex`'s response head: a deadline, not a
+   * promise around the response (this runs per request, and the timeout
+   * almost never fires).
+   */
+  private armHead(ex: Exchange): void {
+    if (ex.done || ex.response.settled) return;
+    const readTimeout = ex.readTimeout;
+    ex.headDeadline = startDeadline(readTimeout, () => {
+      ex.headDeadline = null;
+      if (ex.response.settled) return;
+      // A server that stalls holds the wire: the request fails, and the
+      // socket goes so that requests queued behind it can proceed.
+      this.stalled(ex, new ReadTimeoutError(`Timed out after ${readTimeout} ms waiting for the response to ${ex.method} ${ex.path}`));
+    });
+  }
+
+  private disarmHead(ex: Exchange): void {
+    if (ex.headDeadline !== null) {
+      cancelDeadline(ex.headDeadline);
+      ex.headDeadline = null;
+    }
   }
 
   /** A wait on `ex` timed out: it fails, and if it holds the wire the socket goes. */
@@ -424,6 +438,7 @@ export class HTTP11Connection {
       upgrade: null,
       readTimeout,
       unlisten: null,
+      headDeadline: null,
     };
     return ex;
   }
@@ -694,6 +709,7 @@ export class HTTP11Connection {
       close: () => this.abandon(ex),
     });
     if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: null, status });
+    this.disarmHead(ex);
     ex.upgrade?.resolve(null);
     ex.response.resolve(response);
   }
@@ -804,6 +820,7 @@ export class HTTP11Connection {
     ex.failed = error;
     ex.done = true;
     ex.unlisten?.();
+    this.disarmHead(ex);
     ex.continueWaiter?.();
     ex.upgrade?.reject(error);
     ex.response.reject(error);
