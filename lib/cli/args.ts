@@ -43,6 +43,8 @@ export interface CliOptions {
   cacert: string | null;
   cert: string | null;
   key: string | null;
+  /** The passphrase of an encrypted client key. */
+  pass: string | null;
   proxy: string | null;
   /** `--timeout`, in seconds; null for the library's defaults. */
   timeout: number | null;
@@ -112,6 +114,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   valued('cacert', undefined, 'FILE', 'Trust the CA certificates in this PEM file (instead of the system\'s).', 'hyper --cacert ca.pem https://localhost:8443/', (o, v) => (o.cacert = v)),
   valued('cert', undefined, 'FILE', 'Client certificate (PEM), for TLS client authentication.', 'hyper --cert me.pem --key me.key https://mtls.example/', (o, v) => (o.cert = v)),
   valued('key', undefined, 'FILE', 'The private key (PEM) of --cert, when it is not in the same file.', 'hyper --cert me.pem --key me.key https://mtls.example/', (o, v) => (o.key = v)),
+  valued('pass', undefined, 'PHRASE', 'The passphrase of an encrypted client key.', 'hyper --cert me.pem --key me.key --pass s3cret https://mtls.example/', (o, v) => (o.pass = v)),
   valued('proxy', undefined, 'URL', 'Send the request through this proxy (http://, https:// or socks5h://). HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are read otherwise.', 'hyper --proxy http://127.0.0.1:3128 example.org', (o, v) => (o.proxy = v)),
   valued('timeout', undefined, 'SECONDS', 'Give up when connecting, or waiting for data, takes longer than this (exit 2).', 'hyper --timeout 2.5 example.org', (o, v) => {
     const n = Number(v);
@@ -156,6 +159,7 @@ export function defaultOptions(): CliOptions {
     cacert: null,
     cert: null,
     key: null,
+    pass: null,
     proxy: null,
     timeout: null,
     follow: false,
@@ -258,6 +262,7 @@ function checkCombinations(o: CliOptions): void {
   if (o.h2c && o.upgrade) throw new UsageError('--h2c (prior knowledge) and --upgrade are two different ways to start h2c: choose one');
   if (o.continue && !o.download && o.output === null) throw new UsageError('--continue needs --download or --output');
   if (o.key !== null && o.cert === null) throw new UsageError('--key needs --cert');
+  if (o.pass !== null && o.cert === null) throw new UsageError('--pass needs --cert');
   if (o.auth !== null && !o.auth.includes(':')) throw new UsageError('--auth takes USER:PASS (use "user:" for an empty password)');
 }
 

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tls from 'node:tls';
+import { initContext, type TLSContextOptions } from '../tls.js';
 import { Client, type ClientOptions, type ClientRequestOptions } from '../client/client.js';
 import { DigestAuth } from '../client/auth.js';
 import type { Response } from '../client/response.js';
@@ -199,26 +200,20 @@ function makePlan(options: CliOptions, io: CommandIO): Plan {
   return { url, method, parts, body, clientOptions, download };
 }
 
-/** The TLS options of --insecure, --cacert, --cert and --key; undefined when none is given. */
+/** The TLS options of --insecure, --cacert, --cert, --key and --pass; undefined when none is given. */
 function tlsOf(options: CliOptions): tls.ConnectionOptions | undefined {
   if (!options.insecure && options.cacert === null && options.cert === null) return undefined;
-  const out: tls.ConnectionOptions = {};
-  if (options.insecure) out.rejectUnauthorized = false;
-  if (options.cacert !== null) out.ca = readPem(options.cacert, '--cacert');
+  const context: TLSContextOptions = { verify: !options.insecure };
+  if (options.cacert !== null) context.caFile = options.cacert;
   if (options.cert !== null) {
-    out.cert = readPem(options.cert, '--cert');
+    context.certFile = options.cert;
     // Without --key the key is in the certificate's file, as curl allows.
-    out.key = options.key === null ? out.cert : readPem(options.key, '--key');
+    context.keyFile = options.key ?? options.cert;
   }
-  return out;
-}
-
-function readPem(path: string, option: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new CommandError(`${option}: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  if (options.pass !== null) context.passphrase = options.pass;
+  // initContext reads the files and opens the key now: a missing file or a
+  // wrong passphrase is reported before any connection.
+  return initContext(context);
 }
 
 /** The request options the items make, and the headers they remove. */
