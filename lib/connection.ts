@@ -88,6 +88,9 @@ function defined<T extends object, K extends keyof T>(options: T, keys: readonly
   return out;
 }
 
+/** A pushed response's promise, as `getPushes()` yields it (HTTP/2 only). */
+export type { HTTP20Push as Push } from './http2/push.js';
+
 /** A response from either protocol: the same reading calls. */
 export type ConnectionResponse = HTTP20Response | HTTP11Response;
 

@@ -5,7 +5,7 @@
  * cancelled, so its stream stops holding the server's window.
  */
 
-import type { HTTP20Push } from '../http2/push.js';
+import type { Push as HTTP20Push } from '../connection.js';
 
 /** Limits of the pushes a pool keeps. */
 export interface PushCacheOptions {
