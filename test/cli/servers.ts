@@ -30,6 +30,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { CONNECTION_PREFACE, FrameReader, type Frame } from '../../lib/index.js';
+import { Decoder } from '../../lib/hpack/index.js';
 import { CERT_FILE, KEY_FILE, patternBytes } from '../helpers/servers.js';
 
 /** The size of the /files/ bodies. */
@@ -188,6 +189,8 @@ export interface SeenFrame {
   flags: number;
   streamId: number;
   length: number;
+  /** HEADERS and PUSH_PROMISE (in one frame): the header block, decoded with the proxy's own decoder for that direction. */
+  fields?: Array<[string, string]>;
 }
 
 /** The servers of a test file. */
@@ -269,6 +272,8 @@ export async function startCliServers(): Promise<CliServers> {
 /** Forwards `from` to `to`, parsing the frames that pass (after `skip` octets: the client preface). */
 function record(from: net.Socket, to: net.Socket, direction: 'send' | 'recv', seen: SeenFrame[], skip: number): void {
   const reader = new FrameReader({ maxFrameSize: (1 << 24) - 1 });
+  const decoder = new Decoder();
+  decoder.setMaxTableSize(0xffffffff);
   let left = skip;
   from.on('data', (chunk: Buffer) => {
     to.write(chunk);
@@ -281,7 +286,9 @@ function record(from: net.Socket, to: net.Socket, direction: 'send' | 'recv', se
     if (data.length === 0) return;
     reader.push(Buffer.from(data));
     for (let f: Frame | null = reader.read(); f !== null; f = reader.read()) {
-      seen.push({ direction, type: f.type, flags: f.flags, streamId: f.streamId, length: payloadLengthOf(f) });
+      const frame: SeenFrame = { direction, type: f.type, flags: f.flags, streamId: f.streamId, length: payloadLengthOf(f) };
+      if ((f.type === 0x1 || f.type === 0x5) && (f.flags & 0x4) !== 0) frame.fields = decoder.decode(f.headerBlockFragment);
+      seen.push(frame);
     }
   });
 }
