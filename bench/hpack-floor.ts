@@ -19,7 +19,8 @@
  */
 
 import { latin1String, type Latin1Buffer } from '../lib/common/latin1.js';
-import { huffmanDecodeInto, huffmanEncodeInto } from '../lib/hpack/huffman.js';
+import { huffmanDecodeInto } from '../lib/hpack/huffman.js';
+import { huffmanEncodeInto } from '../lib/hpack/huffman-encode.js';
 import { Encoder } from '../lib/hpack/index.js';
 import { decodeInteger, type Cursor } from '../lib/hpack/primitives.js';
 import { builtinDecodePass, builtinEncodePass, hpackJsDecodePass, hpackJsEncodePass, interleave, type Pass } from './hpack-passes.js';

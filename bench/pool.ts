@@ -36,11 +36,12 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forkRunner, serve, workerArgs, workerName, type Runner } from './isolate.js';
+import { establishedTo } from '../test/helpers/established.js';
 import { CERT, concurrently, freePort, median, record, timed, waitForPort } from './shared.js';
 
 const CONCURRENCY = 100;
@@ -67,30 +68,6 @@ interface Ports {
   h1: number;
 }
 
-/**
- * Client sockets to `port` on this machine now in ESTABLISHED state, from
- * the kernel's table: a count of connections that does not rely on what a
- * client library says of itself. Loopback puts both ends in the table; the
- * client's end is the one whose remote port is the server's.
- */
-function establishedTo(port: number): number {
-  let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const remote = cols[2];
-      if (remote === undefined || cols[3] !== '01') continue;
-      if (parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16) === port) n++;
-    }
-  }
-  return n;
-}
 
 /**
  * What a worker saw of its last measurement besides its figure: how many
@@ -121,12 +98,12 @@ interface Outcome {
  * client's whole run, closing excluded, divided by `per`.
  */
 async function measure(port: number, seen: Seen, per: number, run: () => Promise<Outcome>): Promise<number> {
-  const before = establishedTo(port);
+  const before = establishedTo(port, 'client');
   const cpu = process.cpuUsage();
   const out = await run();
   const used = process.cpuUsage(cpu);
   seen.cpu = (used.user + used.system) / per;
-  seen.kernel = establishedTo(port) - before;
+  seen.kernel = establishedTo(port, 'client') - before;
   // -1, not NaN: the figure crosses the process boundary as JSON.
   seen.reported = out.reported ?? -1;
   await out.close();

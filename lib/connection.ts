@@ -16,6 +16,7 @@ import type { RequestBody } from './common/body.js';
 import { checkRequestInput } from './common/field-syntax.js';
 import { entriesOf, HTTPHeaderMap } from './common/headers.js';
 import { waitAtMost, withTimeout } from './common/async.js';
+import { Watchers } from './common/watchers.js';
 import { ConnectionError, ReadTimeoutError, TLSError } from './common/errors.js';
 import type { HeadersInit } from './common/headers.js';
 import { alpnOf, closeWaitOf, type Dialer, dialOptionsOf, type EndpointOptions, hostPort, resolveEndpoint, resolveTimeouts } from './common/net.js';
@@ -170,21 +171,16 @@ export class HTTPConnection {
    * either protocol: close()). Returns a function that stops it.
    */
   watch(listener: () => void): () => void {
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.watchers.add(listener);
   }
 
-  private readonly watchers = new Set<() => void>();
-
-  private notify(): void {
-    for (const w of this.watchers) w();
-  }
+  private readonly watchers = new Watchers();
 
   /** Takes `h2` as the connection in use, and passes on what it reports. */
   private adopt(h2: HTTP20Connection): HTTP20Connection {
     this.h2 = h2;
     if (!this.refd) h2.unref();
-    h2.watch(() => this.notify());
+    h2.watch(() => this.watchers.notify());
     return h2;
   }
 
@@ -307,7 +303,7 @@ export class HTTPConnection {
     // No new requests, and a dial in progress (a handshake that stalls, say)
     // is abandoned rather than waited for.
     this.dialAbort.abort();
-    this.notify();
+    this.watchers.notify();
     void this.dialingH1?.close();
     if (this.connecting !== null) await this.connecting.catch(() => {});
     // A pending upgrade may finish, but not hold close() forever (it did, on a

@@ -10,6 +10,7 @@ import { debuglog } from 'node:util';
 import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
+import { Watchers } from '../common/watchers.js';
 import { startDeadline, type Deadline } from '../common/timers.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
 import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
@@ -226,15 +227,10 @@ export class HTTP20Connection {
    * the connection ended. Returns a function that stops it.
    */
   watch(listener: () => void): () => void {
-    this.watchers.add(listener);
-    return () => this.watchers.delete(listener);
+    return this.watchers.add(listener);
   }
 
-  private readonly watchers = new Set<() => void>();
-
-  private notify(): void {
-    for (const w of this.watchers) w();
-  }
+  private readonly watchers = new Watchers();
 
   /** Connects now (requests do this on their own). */
   connect(): Promise<void> {
@@ -687,21 +683,21 @@ export class HTTP20Connection {
           // Never sent, so never processed: safe to send elsewhere (§6.8).
           this.failQueued(new StreamRefusedError(`The server sent GOAWAY (${errorCodeName(event.errorCode)}): request not sent`, { errorCode: event.errorCode }));
           this.maybeIdle();
-          this.notify();
+          this.watchers.notify();
           break;
         case 'writable':
           this.streams.get(event.streamId)?.writable?.();
           break;
         case 'capacity':
           this.pump();
-          if (this.queue.length === 0) this.notify();
+          if (this.queue.length === 0) this.watchers.notify();
           break;
         case 'connectionError':
           this.shutdown(event.error);
           break;
         case 'settings':
           // The server's MAX_CONCURRENT_STREAMS may have changed.
-          this.notify();
+          this.watchers.notify();
           break;
         case 'settingsAck':
           break;
@@ -965,7 +961,7 @@ export class HTTP20Connection {
       socket.destroySoon();
     }
     wakeAll(this.idleWaiters);
-    this.notify();
+    this.watchers.notify();
   }
 
   /**

@@ -10,7 +10,7 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
@@ -688,25 +688,7 @@ export async function startSquid(options: SquidOptions = {}): Promise<ServerHand
 
 // --- counting connections at a server ----------------------------------------------
 
-/** Established TCP connections whose local port is `port` (the server's side), from /proc/net/tcp. */
-export function establishedTo(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      // local_address is "IP:PORT"; st 01 is ESTABLISHED.
-      if (cols.length > 3 && cols[1]!.endsWith(`:${hexPort}`) && cols[3] === '01') n++;
-    }
-  }
-  return n;
-}
+export { establishedTo } from './established.js';
 
 // --- dante (a SOCKS 4 and 5 proxy) -----------------------------------------------
 
