@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'undici';
 import { HTTP11Connection, HTTP20Connection, HTTPConnection } from '../lib/index.js';
-import { CERT, concurrently, freePort, median, record, timed, undiciDownload, waitForPort } from './shared.js';
+import { CERT, concurrently, freePort, median, record, spawnNginx, timed, undiciDownload, waitForPort } from './shared.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SEQUENTIAL = 5000;
@@ -43,31 +43,7 @@ writeFileSync(join(docroot, 'small'), 'x'.repeat(100));
 writeFileSync(join(docroot, 'big'), Buffer.alloc(BIG, 0x62));
 
 const nginxPort = await freePort();
-const isRoot = process.getuid?.() === 0;
-writeFileSync(
-  join(dir, 'nginx.conf'),
-  [
-    isRoot ? 'user root;' : '',
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    `error_log ${join(dir, 'error.log')};`,
-    'events { worker_connections 1024; }',
-    'http {',
-    '  access_log off;',
-    `  client_body_temp_path ${join(dir, 'body')};`,
-    `  proxy_temp_path ${join(dir, 'proxy')};`,
-    `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
-    `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
-    `  scgi_temp_path ${join(dir, 'scgi')};`,
-    '  default_type application/octet-stream;',
-    '  sendfile on;',
-    '  keepalive_requests 1000000;',
-    `  server { listen 127.0.0.1:${nginxPort}; root ${docroot}; }`,
-    '}',
-    '',
-  ].join('\n'),
-);
-children.push(spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' }));
+children.push(spawnNginx(dir, docroot, nginxPort));
 await waitForPort(nginxPort, 'nginx');
 
 const h2Port = await freePort();

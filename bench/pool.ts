@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forkRunner, serve, workerArgs, workerName, type Runner } from './isolate.js';
 import { establishedTo } from '../test/helpers/established.js';
-import { CERT, concurrently, freePort, median, record, timed, waitForPort } from './shared.js';
+import { CERT, concurrently, freePort, median, record, spawnNginx, timed, waitForPort } from './shared.js';
 
 const CONCURRENCY = 100;
 const BODY = 100;
@@ -293,31 +293,7 @@ async function main(): Promise<void> {
   );
   // nginx in cleartext, as bench/h1.ts configures it.
   const h1Port = await freePort();
-  const isRoot = process.getuid?.() === 0;
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      isRoot ? 'user root;' : '',
-      'worker_processes 1;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${join(dir, 'error.log')};`,
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      `  client_body_temp_path ${join(dir, 'body')};`,
-      `  proxy_temp_path ${join(dir, 'proxy')};`,
-      `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
-      `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
-      `  scgi_temp_path ${join(dir, 'scgi')};`,
-      '  default_type application/octet-stream;',
-      '  sendfile on;',
-      '  keepalive_requests 1000000;',
-      `  server { listen 127.0.0.1:${h1Port}; root ${docroot}; }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  servers.push(spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' }));
+  servers.push(spawnNginx(dir, docroot, h1Port));
   await waitForPort(h2Port, 'nghttpd');
   await waitForPort(h1Port, 'nginx');
 

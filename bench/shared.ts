@@ -3,7 +3,9 @@
  * 127.0.0.1, timing, and the peer runs that are the same in each.
  */
 
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as net from 'node:net';
 import type { Client } from 'undici';
 
@@ -88,4 +90,38 @@ export async function undiciDownload(client: Client, path: string, size: number)
   await client.close();
   if (n !== size) throw new Error(`undici read ${n}`);
   return size / s / 1e6;
+}
+
+/**
+ * Starts nginx serving `docroot` in cleartext HTTP/1.1 on 127.0.0.1:`port`
+ * (one worker, sendfile, keep-alive without a request limit), its config,
+ * logs and temp files in `dir`. The caller kills the process.
+ */
+export function spawnNginx(dir: string, docroot: string, port: number): ChildProcess {
+  const isRoot = process.getuid?.() === 0;
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      // Workers must be able to read the 0700 temp directory.
+      isRoot ? 'user root;' : '',
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')};`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      `  client_body_temp_path ${join(dir, 'body')};`,
+      `  proxy_temp_path ${join(dir, 'proxy')};`,
+      `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
+      `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
+      `  scgi_temp_path ${join(dir, 'scgi')};`,
+      '  default_type application/octet-stream;',
+      '  sendfile on;',
+      '  keepalive_requests 1000000;',
+      `  server { listen 127.0.0.1:${port}; root ${docroot}; }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
 }
