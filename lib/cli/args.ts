@@ -64,8 +64,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** One option of the table. */
-interface OptionSpec {
+/** One option of the table: its names, its value, its help and example, and what it sets. */
+export interface OptionSpec {
   long: string;
   short?: string;
   /** The name of its value in the help (`FILE`, `SECONDS`...); absent for a flag. */

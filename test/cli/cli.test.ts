@@ -198,8 +198,20 @@ describe('protocols', () => {
     const r = await hyper(['--http2', h1('/json')]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /HTTP\/2 was required, but the server did not switch to h2c: it answered over HTTP\/1\.1/);
-    const alpn = await hyper([...CA, '--http2', '--http1', tls('/json')]);
-    expect(alpn.code).toBe(1);
+    // A TLS server without h2: ALPN picks http/1.1.
+    const certs = new URL('../helpers/certs/', import.meta.url);
+    const server = https.createServer({ key: readFileSync(new URL('key.pem', certs)), cert: readFileSync(new URL('cert.pem', certs)) }, (_req, res) => res.end('h1 only'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      expect((await hyper([...CA, url])).out).toBe('h1 only');
+      const alpn = await hyper([...CA, '--http2', url]);
+      expect(alpn.code).toBe(1);
+      expectOneLineError(alpn.stderr, /HTTP\/2 was required, but the server did not select h2 by ALPN: it answered over HTTP\/1\.1/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('--h2c speaks HTTP/2 from the first octet', async () => {

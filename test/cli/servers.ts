@@ -212,8 +212,15 @@ export interface CliServers {
   close(): Promise<void>;
 }
 
+/** Fixed ports to listen on (for a demonstration); any free port otherwise. */
+export interface CliServerPorts {
+  tls?: number;
+  h1?: number;
+  h2c?: number;
+}
+
 /** Starts the servers. */
-export async function startCliServers(): Promise<CliServers> {
+export async function startCliServers(ports: CliServerPorts = {}): Promise<CliServers> {
   const tls = http2.createSecureServer({ key: readFileSync(KEY_FILE), cert: readFileSync(CERT_FILE), allowHTTP1: true }, handle);
   const h1 = http.createServer(handle);
   const h2c = http2.createServer(handle);
@@ -251,9 +258,9 @@ export async function startCliServers(): Promise<CliServers> {
     req.pipe(upstream);
   });
   forward.on('connection', track);
-  const listen = (server: net.Server): Promise<number> =>
-    new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-  const [tlsPort, h1Port, h2cPort, proxyPort, forwardProxyPort] = await Promise.all([listen(tls), listen(h1), listen(h2c), listen(proxy), listen(forward)]);
+  const listen = (server: net.Server, port = 0): Promise<number> =>
+    new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const [tlsPort, h1Port, h2cPort, proxyPort, forwardProxyPort] = await Promise.all([listen(tls, ports.tls), listen(h1, ports.h1), listen(h2c, ports.h2c), listen(proxy), listen(forward)]);
   return {
     tlsPort,
     h1Port,
