@@ -124,9 +124,11 @@ export async function runCommand(io: CommandIO): Promise<number> {
   // it, and the push promises are listed from it.
   const trace = new WireTrace(origin, debug === null ? null : (event) => void io.stderr.write(debug.format(event)));
   trace.start();
-  const client = new Client(plan.clientOptions);
+  let client: Client | null = null;
   let failed = false;
   try {
+    // Made here: a bad --proxy is reported like any other error.
+    client = new Client(plan.clientOptions);
     return await exchange(io, options, plan, client, trace, stderrPalette);
   } catch (err) {
     failed = true;
@@ -136,7 +138,7 @@ export async function runCommand(io: CommandIO): Promise<number> {
     // a second to close politely, less after a failure (a request may
     // still hang there). The trace stays on meanwhile, so --debug shows
     // the closing frames too.
-    await Promise.race([client.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, failed ? 100 : 1_000).unref())]);
+    if (client !== null) await Promise.race([client.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, failed ? 100 : 1_000).unref())]);
     trace.stop();
   }
 }
@@ -261,7 +263,6 @@ async function exchange(io: CommandIO, options: CliOptions, plan: Plan, client: 
 
 /** Shows (or saves) the response; `body()` gives its chunks, once. */
 async function show(io: CommandIO, options: CliOptions, plan: Plan, response: Response, body: () => AsyncIterable<Buffer>, trace: WireTrace, stderrPalette: Palette): Promise<number> {
-
   if ((options.http2 || options.upgrade) && response.protocol !== 'HTTP/2') {
     response.close();
     const how = options.upgrade ? 'did not switch to h2c on "Upgrade: h2c"' : plan.url.startsWith('https:') ? 'did not select h2 by ALPN' : 'did not switch to h2c';
