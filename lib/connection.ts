@@ -420,7 +420,9 @@ export class HTTPConnection {
     // it request() never settled on a server that does not answer). As
     // HTTP11Connection does on a read timeout, the request fails and its
     // socket goes; later requests use a new connection.
-    const readTimeout = resolveTimeouts(this.options.timeout).read;
+    // The request's own timeout where it has one (a pool sets the
+    // connection's to none and times each request).
+    const readTimeout = options.timeout ?? resolveTimeouts(this.options.timeout).read;
     const switched =
       readTimeout <= 0
         ? await answer

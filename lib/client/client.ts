@@ -18,6 +18,7 @@ import { PoolManager } from '../pool/pool-manager.js';
 import { ProxyManager, SOCKSProxyManager } from '../pool/proxy-manager.js';
 import { requestEncodeBody } from '../pool/request-encoding.js';
 import { Retry } from '../pool/retry.js';
+import { Timeout } from '../pool/timeout.js';
 import type { RetryInput } from '../pool/urlopen.js';
 import { getPublicSuffix } from 'tough-cookie';
 import { netrcAuth, toAuth, type Auth, type AuthInput, type AuthResponse } from './auth.js';
@@ -339,7 +340,8 @@ export class Client {
         body: request.content,
         redirect: false,
         retries: this.retries,
-        timeout: (options.timeout === undefined ? this.timeout : options.timeout) ?? undefined,
+        // null: no timeouts at all, not the pool's defaults.
+        timeout: timeoutOf(options.timeout === undefined ? this.timeout : options.timeout),
         preloadContent: options.stream !== true,
         decodeContent: true,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
@@ -439,3 +441,10 @@ function siteOf(url: string): string {
     return host;
   }
 }
+
+/** The pool's timeout for a Client's: null means none (a Timeout without limits). */
+function timeoutOf(timeout: TimeoutInput | null): TimeoutInput {
+  return timeout === null ? NO_TIMEOUT : timeout;
+}
+
+const NO_TIMEOUT = new Timeout();

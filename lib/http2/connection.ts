@@ -956,6 +956,7 @@ export class HTTP20Connection {
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       const rest = this.session.takeOutput();
+      if (this.tracing) this.logOutgoing(rest);
       for (const b of rest) socket.write(b);
       socket.end();
       socket.destroySoon();
