@@ -7,9 +7,10 @@
  * from them at load time (tests check them against the RFC's examples).
  *
  * Decoding walks a byte-at-a-time state machine: the 256 internal nodes of
- * the code tree are the states, and one table lookup per input byte gives the
- * next state and the zero, one or two symbols completed on the way (the
- * shortest code is 5 bits, so one byte finishes at most two).
+ * the code tree are the states, and per input byte one lookup gives the next
+ * state and another, at the same index, the zero, one or two symbols
+ * completed on the way (the shortest code is 5 bits, so one byte finishes at
+ * most two).
  */
 
 import { HPACKDecodingError } from '../common/errors.js';
@@ -42,21 +43,36 @@ for (let s = 0; s < 257; s++) HUFFMAN_LENGTHS[s] = parseInt(LENGTHS_BASE36.charA
   }
 }
 
-// Decoding table entry layout (Uint32):
-//   bits 0-7   next state (internal node of the code tree; 0 = root)
-//   bits 8-9   number of symbols emitted (0, 1 or 2)
-//   bits 10-17 first symbol
-//   bits 18-25 second symbol
-//   bit  26    FAIL: the byte completes EOS
-//   bit  27    ACCEPT: the string may end in the next state, that is, in the
-//              root or at most 7 bits down the all-ones path (§5.2 padding)
-const EMIT_SHIFT = 8;
-const SYM1_SHIFT = 10;
-const SYM2_SHIFT = 18;
-const FAIL = 1 << 26;
-const ACCEPT = 1 << 27;
-
-const DECODE_TABLE: Uint32Array = new Uint32Array(256 * 256);
+// Decoding tables, indexed by (state << 8) | byte. A state is an internal
+// node of the code tree, numbered 0..255 (0 = root).
+//
+// NEXT holds the state after the byte, already shifted left by 8, so the
+// next index is one OR away: the step from one byte to the next, which no
+// two bytes can overlap, is a load, an OR and a load.
+//
+// EMIT holds what the byte completes: bits 0-7 the first symbol, bits 8-15
+// the second, bits 16-17 how many (0, 1 or 2; the shortest code is 5 bits).
+// Both symbols are stored every step and the count moves the output on, so
+// the loop has no branch on the data.
+//
+// A byte that completes EOS, which may not appear in a string (§5.2), leads
+// to SINK, 0xffff, a state every byte leads back to (0xffff | byte is
+// 0xffff), so a string that held EOS ends in it and the loop needs no flag
+// for it. 0xffff is also the entry of state 255 and byte 0xff: the nodes are
+// numbered so that state 255 is the all-ones node of depth 29, from which a
+// 1 bit completes EOS (30 ones), so that entry leads to SINK and emits
+// nothing either way. Two 64 Ki-entry tables rather than one packed one:
+// taking the state out of a packed entry costs an AND on the path from byte
+// to byte.
+//
+// ACCEPTING[state] is 1 where a string may end: in the root, or at most 7
+// bits down the all-ones path, as padding must be (§5.2). SINK >>> 8 is 255,
+// which is not accepting either.
+const SINK = 0xffff;
+const COUNT_SHIFT = 16;
+const NEXT: Uint16Array = new Uint16Array(256 * 256);
+const EMIT: Int32Array = new Int32Array(256 * 256);
+const ACCEPTING: Uint8Array = new Uint8Array(256);
 
 {
   // Build the tree: child[node * 2 + bit] is an internal node (>= 0) or a leaf
@@ -88,31 +104,41 @@ const DECODE_TABLE: Uint32Array = new Uint32Array(256 * 256);
   }
   if (nodes !== 256) throw new Error('HPACK Huffman table is not a complete code');
 
-  for (let state = 0; state < 256; state++) {
+  // Swap the numbers of node 255 and the all-ones node of depth 29, so that
+  // state 255's entry for byte 0xff is SINK's (see above).
+  let last = 0;
+  while (depth[last] !== 29 || allOnes[last] !== 1) last++;
+  const number = (node: number): number => (node === last ? 255 : node === 255 ? last : node);
+
+  for (let node = 0; node < 256; node++) {
+    const state = number(node);
+    ACCEPTING[state] = node === 0 || (allOnes[node] === 1 && depth[node]! <= 7) ? 1 : 0;
     for (let byte = 0; byte < 256; byte++) {
-      let node = state;
+      let at = node;
       let emitted = 0;
       let syms = 0;
-      let fail = 0;
+      let eos = false;
       for (let i = 7; i >= 0; i--) {
-        const next = child[node * 2 + ((byte >> i) & 1)]!;
+        const next = child[at * 2 + ((byte >> i) & 1)]!;
         if (next >= 0) {
-          node = next;
+          at = next;
           continue;
         }
         const sym = -next - 1;
         if (sym === EOS) {
-          fail = FAIL;
+          eos = true;
           break;
         }
-        syms |= sym << (emitted === 0 ? SYM1_SHIFT : SYM2_SHIFT);
+        syms |= sym << (8 * emitted);
         emitted++;
-        node = 0;
+        at = 0;
       }
-      const accept = node === 0 || (allOnes[node] === 1 && depth[node]! <= 7) ? ACCEPT : 0;
-      DECODE_TABLE[(state << 8) | byte] = (node | (emitted << EMIT_SHIFT) | syms | fail | accept) >>> 0;
+      const index = (state << 8) | byte;
+      NEXT[index] = eos ? SINK : number(at) << 8;
+      EMIT[index] = eos ? 0 : syms | (emitted << COUNT_SHIFT);
     }
   }
+  if (NEXT[SINK] !== SINK || EMIT[SINK] !== 0) throw new Error('HPACK Huffman decoding has no sink state');
 }
 
 // Encoding works two symbols at a time where it can: for each pair of
@@ -227,19 +253,17 @@ export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number):
  */
 export function huffmanDecodeInto(src: Uint8Array, start: number, end: number, out: Uint8Array, at = 0): number {
   let state = 0;
-  let entry = ACCEPT;
   let n = at;
-  let seen = 0;
   for (let i = start; i < end; i++) {
-    entry = DECODE_TABLE[(state << 8) | src[i]!]!;
-    out[n] = entry >>> SYM1_SHIFT;
-    out[n + 1] = entry >>> SYM2_SHIFT;
-    n += (entry >>> EMIT_SHIFT) & 3;
-    seen |= entry;
-    state = entry & 0xff;
+    const index = state | src[i]!;
+    state = NEXT[index]!;
+    const emit = EMIT[index]!;
+    out[n] = emit;
+    out[n + 1] = emit >>> 8;
+    n += emit >>> COUNT_SHIFT;
   }
-  if ((seen & FAIL) !== 0) throw new HPACKDecodingError('Huffman string contains the EOS symbol', 'HW_ERR_HPACK_HUFFMAN');
-  if ((entry & ACCEPT) === 0) {
+  if (ACCEPTING[state >>> 8] === 0) {
+    if (state === SINK) throw new HPACKDecodingError('Huffman string contains the EOS symbol', 'HW_ERR_HPACK_HUFFMAN');
     throw new HPACKDecodingError(
       'Huffman string ends in padding longer than 7 bits or not all ones',
       'HW_ERR_HPACK_HUFFMAN',
