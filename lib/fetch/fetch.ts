@@ -414,9 +414,16 @@ async function finish(ctx: FetchContext, response: HTTPResponse): Promise<FetchR
     });
     return { response: new FetchResponse(stream, headers, info), body: null };
   }
-  const body = responseBody(response, codings, ctx.bodyDone);
+  // Once the body has ended, nothing is left to let go of: the registration
+  // goes, and with it the strong hold on the body's machinery (kept, it
+  // carried every response's objects into the old generation).
+  const token = {};
+  const body = responseBody(response, codings, () => {
+    unread.unregister(token);
+    ctx.bodyDone();
+  });
   const result = new FetchResponse(body.stream, headers, info);
-  unread.register(result, { stream: new WeakRef(body.stream), release: body.release });
+  unread.register(result, { stream: new WeakRef(body.stream), release: body.release }, token);
   return { response: result, body };
 }
 

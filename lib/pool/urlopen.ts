@@ -101,7 +101,9 @@ export function absoluteUrl(url: string | URL): URL {
 export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: string, url: URL, options: UrlopenOptions, defaults: UrlopenDefaults): Promise<HTTPResponse> {
   if (typeof method !== 'string') throw new TypeError('method must be a string');
   const followRedirects = options.redirect ?? true;
-  let retries = options.retries === undefined ? defaults.retries : Retry.fromInt(options.retries, { redirect: followRedirects });
+  const r = options.retries;
+  // A Retry never changes (increment() makes a new one), so `false` needs no new one per request.
+  let retries = r === undefined ? defaults.retries : r === false ? (followRedirects ? NO_RETRIES : NO_RETRIES_NO_REDIRECTS) : Retry.fromInt(r, { redirect: followRedirects });
   // A Timeout is used as it is: an attempt with a total clones it for its clock.
   const t = options.timeout;
   const timeout = t === undefined ? defaults.timeout : t instanceof Timeout ? t : Timeout.resolve(t);
@@ -255,3 +257,7 @@ const RETRY_AFTER = new Set([413, 429, 503]);
 function mayRetryStatus(retries: Retry, status: number): boolean {
   return retries.statusForcelist.has(status) || RETRY_AFTER.has(status);
 }
+
+/** `retries: false`, with and without redirects. */
+const NO_RETRIES = Retry.fromInt(false, { redirect: true });
+const NO_RETRIES_NO_REDIRECTS = Retry.fromInt(false, { redirect: false });
