@@ -44,13 +44,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as diagnostics from 'node:diagnostics_channel';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { forkRunner, serve, workerArgs, workerName, type Runner } from './isolate.js';
-import { CERT, concurrently, freePort, median, record, waitForPort } from './shared.js';
+import { establishedTo } from '../test/helpers/established.js';
+import { CERT, concurrently, freePort, median, record, spawnNginx, waitForPort } from './shared.js';
 
 const CONCURRENCY = 100;
 const BODY = 100;
@@ -75,30 +76,6 @@ interface Ports {
 /** The servers, as the scenarios a worker answers. */
 type Server = keyof Ports;
 
-/**
- * Client sockets to `port` on this machine now in ESTABLISHED state, from
- * the kernel's table: a count of connections that does not rely on what a
- * client library says of itself. Loopback puts both ends in the table; the
- * client's end is the one whose remote port is the server's.
- */
-function establishedTo(port: number): number {
-  let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const remote = cols[2];
-      if (remote === undefined || cols[3] !== '01') continue;
-      if (parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16) === port) n++;
-    }
-  }
-  return n;
-}
 
 /** The protocols a measurement's connections negotiated, as one number (it crosses the process boundary as JSON). */
 const PROTOCOL = { unknown: -1, mixed: 0, http11: 1, h2: 2 } as const;
@@ -142,12 +119,12 @@ interface Outcome {
  * client's whole run, closing excluded.
  */
 async function measure(port: number, seen: Seen, run: () => Promise<Outcome>): Promise<number> {
-  const before = establishedTo(port);
+  const before = establishedTo(port, 'client');
   const cpu = process.cpuUsage();
   const out = await run();
   const used = process.cpuUsage(cpu);
   seen.cpu = (used.user + used.system) / REQUESTS;
-  seen.kernel = establishedTo(port) - before;
+  seen.kernel = establishedTo(port, 'client') - before;
   seen.reported = out.reported;
   seen.protocol = protocolCode(out.protocols);
   await out.close();
@@ -394,35 +371,7 @@ async function main(): Promise<void> {
   // h2), one worker as in bench/h1.ts; connections are never closed for
   // their request count, which would cost a handshake mid-measurement.
   const nginxPort = await freePort();
-  const isRoot = process.getuid?.() === 0;
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      isRoot ? 'user root;' : '',
-      'worker_processes 1;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${join(dir, 'error.log')};`,
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      `  client_body_temp_path ${join(dir, 'body')};`,
-      `  proxy_temp_path ${join(dir, 'proxy')};`,
-      `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
-      `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
-      `  scgi_temp_path ${join(dir, 'scgi')};`,
-      '  default_type application/octet-stream;',
-      '  keepalive_requests 1000000;',
-      '  server {',
-      `    listen 127.0.0.1:${nginxPort} ssl http2;`,
-      `    ssl_certificate ${CERT.certPath};`,
-      `    ssl_certificate_key ${CERT.keyPath};`,
-      `    root ${docroot};`,
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  servers.push(spawn('nginx', ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' }));
+  servers.push(spawnNginx(dir, docroot, nginxPort, true));
   await waitForPort(nghttpdPort, 'nghttpd');
   await waitForPort(nginxPort, 'nginx');
 

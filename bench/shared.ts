@@ -93,11 +93,12 @@ export async function undiciDownload(client: Client, path: string, size: number)
 }
 
 /**
- * Starts nginx serving `docroot` in cleartext HTTP/1.1 on 127.0.0.1:`port`
- * (one worker, sendfile, keep-alive without a request limit), its config,
- * logs and temp files in `dir`. The caller kills the process.
+ * Starts nginx serving `docroot` on 127.0.0.1:`port` (one worker, sendfile,
+ * keep-alive without a request limit): cleartext HTTP/1.1, or with `tls`
+ * the test certificate offering h2 and http/1.1 by ALPN. Its config, logs
+ * and temp files go in `dir`. The caller kills the process.
  */
-export function spawnNginx(dir: string, docroot: string, port: number): ChildProcess {
+export function spawnNginx(dir: string, docroot: string, port: number, tls = false): ChildProcess {
   const isRoot = process.getuid?.() === 0;
   writeFileSync(
     join(dir, 'nginx.conf'),
@@ -118,7 +119,9 @@ export function spawnNginx(dir: string, docroot: string, port: number): ChildPro
       '  default_type application/octet-stream;',
       '  sendfile on;',
       '  keepalive_requests 1000000;',
-      `  server { listen 127.0.0.1:${port}; root ${docroot}; }`,
+      tls
+        ? `  server { listen 127.0.0.1:${port} ssl http2; ssl_certificate ${CERT.certPath}; ssl_certificate_key ${CERT.keyPath}; root ${docroot}; }`
+        : `  server { listen 127.0.0.1:${port}; root ${docroot}; }`,
       '}',
       '',
     ].join('\n'),
