@@ -36,6 +36,83 @@ export function deferred<T>(): Deferred<T> {
   return d;
 }
 
+/**
+ * A result that may be asked for before or after it is settled: the promise
+ * is made only when it is asked for, and a result that came first is handed
+ * out already settled. A {@link deferred} costs a promise, four closures and
+ * a second promise for its catch; this costs nothing until asked for, and
+ * then one promise. Settling twice is a no-op.
+ */
+export class Eventual<T> {
+  /** Whether it has been resolved or rejected. */
+  settled = false;
+  private value: T | undefined = undefined;
+  private error: Error | null = null;
+  private made: Promise<T> | null = null;
+  private res: ((value: T) => void) | null = null;
+  private rej: ((error: Error) => void) | null = null;
+
+  /** The result, as a promise (the same one each time). */
+  get promise(): Promise<T> {
+    if (this.made !== null) return this.made;
+    if (this.settled) {
+      this.made = this.error !== null ? Promise.reject(this.error) : Promise.resolve(this.value as T);
+    } else {
+      making = this;
+      this.made = new Promise<T>(takeSettlers);
+    }
+    return this.made;
+  }
+
+  resolve(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    const res = this.res;
+    if (res !== null) {
+      this.res = this.rej = null;
+      res(value);
+    } else {
+      this.value = value;
+    }
+  }
+
+  reject(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    const rej = this.rej;
+    if (rej !== null) {
+      this.res = this.rej = null;
+      rej(error);
+      // Whoever asked may have let the promise go; its failure must not
+      // become an unhandled rejection. Those who await it still see it.
+      this.made!.catch(ignore);
+    } else {
+      this.error = error;
+    }
+  }
+
+  /** @internal */
+  setSettlers(res: (value: T) => void, rej: (error: Error) => void): void {
+    this.res = res;
+    this.rej = rej;
+  }
+}
+
+interface SettlerSink {
+  setSettlers(res: (value: unknown) => void, rej: (error: Error) => void): void;
+}
+
+/** The Eventual whose promise is being made: the executor runs at once, so one shared executor serves them all. */
+let making: SettlerSink | null = null;
+
+function takeSettlers(res: (value: never) => void, rej: (error: Error) => void): void {
+  // The value is the T of the Eventual that made this promise.
+  making!.setSettlers(res as (value: unknown) => void, rej);
+  making = null;
+}
+
+function ignore(): void {}
+
 /** Resolves and forgets every waiter of a set. */
 export function wakeAll(waiters: Set<() => void>): void {
   // Called whenever a stream ends: most of the time nobody waits.

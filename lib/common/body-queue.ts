@@ -14,6 +14,18 @@ import { asBuffer } from './latin1.js';
 import { cancelDeadline, startDeadline, type Deadline } from './timers.js';
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * What a body queue tells its connection. An interface, not two callbacks:
+ * the queue is made per response, and the connection's record of the
+ * stream can be the owner itself, with no closures made for it.
+ */
+export interface BodyOwner {
+  /** The reader took `n` octets: window can go back to the peer. */
+  bodyConsumed(n: number): void;
+  /** A read waited past the read timeout and has failed with `error`. */
+  bodyTimedOut(error: ReadTimeoutError): void;
+}
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 export class BodyQueue implements AsyncIterableIterator<Buffer> {
@@ -40,14 +52,13 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
   buffered = 0;
 
   /**
-   * @param onConsumed called with each chunk's length as the reader takes it.
+   * @param owner told of each chunk's length as the reader takes it, and of
+   *   a read that timed out.
    * @param readTimeout ms a `next()` may wait for data; 0 for no limit.
-   * @param onTimeout called with the error when a read timed out.
    */
   constructor(
-    private readonly onConsumed: (n: number) => void,
+    private readonly owner: BodyOwner,
     private readonly readTimeout = 0,
-    private readonly onTimeout?: (error: ReadTimeoutError) => void,
   ) {}
 
   /** Whether the body has ended and everything was read. */
@@ -65,7 +76,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
     const resolve = this.resolveWait;
     if (resolve !== null) {
       this.settled();
-      this.onConsumed(chunk.length);
+      this.owner.bodyConsumed(chunk.length);
       resolve({ done: false, value: asBuffer(chunk) });
       return;
     }
@@ -101,6 +112,32 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
     }
   }
 
+  /**
+   * The whole body at once, when it has already ended and nothing reads it:
+   * what is buffered, consumed, as one Buffer; null otherwise (it is still
+   * arriving, failed, or a read waits). A small response usually arrives
+   * whole in one socket read, and this reads it with no promise per chunk.
+   */
+  takeAll(): Buffer | null {
+    if (!this.ended || this.error !== null || this.resolveWait !== null) return null;
+    const n = this.buffered;
+    let out: Buffer;
+    if (this.tail - this.head === 1) {
+      // A copy even of one chunk: it is a view of a socket read, which it
+      // would keep alive whole.
+      out = Buffer.allocUnsafe(n);
+      out.set(this.chunks[this.head]!);
+    } else {
+      out = Buffer.concat(this.chunks.slice(this.head, this.tail), n);
+    }
+    for (let i = this.head; i < this.tail; i++) this.chunks[i] = EMPTY;
+    this.head = 0;
+    this.tail = 0;
+    this.buffered = 0;
+    if (n > 0) this.owner.bodyConsumed(n);
+    return out;
+  }
+
   /** The next chunk, or `done` at the end. */
   next(): Promise<IteratorResult<Buffer>> {
     if (this.head < this.tail) {
@@ -116,7 +153,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
         this.head = 0;
       }
       this.buffered -= chunk.length;
-      this.onConsumed(chunk.length);
+      this.owner.bodyConsumed(chunk.length);
       return Promise.resolve({ done: false, value: asBuffer(chunk) });
     }
     if (this.error !== null) return Promise.reject(this.error);
@@ -129,7 +166,7 @@ export class BodyQueue implements AsyncIterableIterator<Buffer> {
         this.settled();
         const error = new ReadTimeoutError(`No response data for ${this.readTimeout} ms`);
         reject(error);
-        this.onTimeout?.(error);
+        this.owner.bodyTimedOut(error);
       });
     }
     return wait;

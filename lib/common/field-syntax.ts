@@ -116,6 +116,18 @@ export function parseContentLength(values: string | readonly string[], previous 
 }
 
 function lengthOf(value: string, previous: number): number {
+  // The usual value, 1 to 15 digits alone, read without split() or a regex.
+  const n = value.length;
+  if (n > 0 && n <= 15) {
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i) - 0x30;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === n) return previous !== CONTENT_LENGTH_ABSENT && v !== previous ? CONTENT_LENGTH_CONFLICTING : v;
+  }
   let result = previous;
   for (const part of value.split(',')) {
     const v = trimOws(part);

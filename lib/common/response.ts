@@ -16,13 +16,24 @@ export interface ReadOptions {
   decodeContent?: boolean;
 }
 
+/**
+ * @internal What a response asks of its connection. An interface rather than
+ * two callbacks: the connection's record of the exchange can be it, so a
+ * response costs no closures.
+ */
+export interface ResponseOwner {
+  /** The trailer fields, once they have come; null if none (yet). */
+  responseTrailers(): HTTPHeaderMap | null;
+  /** The response was closed: abandon what is left of it. */
+  closeResponse(): void;
+}
+
 /** @internal What a connection gives a response. */
 export interface BaseResponseInit {
   status: number;
   headers: Array<[string, string]>;
   body: BodyQueue;
-  trailers: () => HTTPHeaderMap | null;
-  close: () => void;
+  owner: ResponseOwner;
 }
 
 /**
@@ -38,8 +49,7 @@ export abstract class BaseResponse {
   /** The response header fields. */
   readonly headers: HTTPHeaderMap;
   private readonly body: BodyQueue;
-  private readonly getTrailers: () => HTTPHeaderMap | null;
-  private readonly onClose: () => void;
+  private readonly owner: ResponseOwner;
   private source: AsyncIterator<Buffer> | null = null;
   private decoded: boolean | null = null;
   private leftover: Uint8Array | null = null;
@@ -50,20 +60,33 @@ export abstract class BaseResponse {
     this.status = init.status;
     this.headers = new HTTPHeaderMap(init.headers);
     this.body = init.body;
-    this.getTrailers = init.trailers;
-    this.onClose = init.close;
+    this.owner = init.owner;
   }
 
   /** Trailer fields, once the body has been read to the end (null if none came). */
   get trailers(): HTTPHeaderMap | null {
-    return this.getTrailers();
+    return this.owner.responseTrailers();
   }
 
   /**
    * Reads the body: all of what is left, or up to `amt` octets (fewer only
    * at the end). An empty Buffer means the end.
    */
-  async read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
+  read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
+    if (amt === undefined && this.source === null && this.leftover === null && (options.decodeContent === false || !this.headers.has('content-encoding'))) {
+      // The whole of a body that has already arrived, as most small ones
+      // have by the time they are read: no promise per chunk.
+      const all = this.body.takeAll();
+      if (all !== null) {
+        this.source = this.body;
+        this.decoded = options.decodeContent ?? true;
+        return Promise.resolve(all);
+      }
+    }
+    return this.readFrom(amt, options);
+  }
+
+  private async readFrom(amt: number | undefined, options: ReadOptions): Promise<Buffer> {
     const source = this.iterator(options);
     if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) throw new RangeError('amt must be a non-negative integer');
     const limit = amt ?? Infinity;
@@ -122,7 +145,7 @@ export abstract class BaseResponse {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.onClose();
+    this.owner.closeResponse();
   }
 
   private iterator(options: ReadOptions): AsyncIterator<Buffer> {

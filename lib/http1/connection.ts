@@ -418,11 +418,13 @@ export class HTTP11Connection {
       body,
       response: deferred<HTTP11Response>(),
       bodyQueue: new BodyQueue(
-        () => this.maybeResume(ex),
+        {
+          bodyConsumed: () => this.maybeResume(ex),
+          // A body that stalls holds the wire: it fails, and the socket goes so
+          // that requests queued behind it can proceed on a new one.
+          bodyTimedOut: (error) => this.stalled(ex, error),
+        },
         readTimeout,
-        // A body that stalls holds the wire: it fails, and the socket goes so
-        // that requests queued behind it can proceed on a new one.
-        (error) => this.stalled(ex, error),
       ),
       trailers: null,
       sent: false,
@@ -705,8 +707,10 @@ export class HTTP11Connection {
       version,
       headers,
       body: ex.bodyQueue,
-      trailers: () => ex.trailers,
-      close: () => this.abandon(ex),
+      owner: {
+        responseTrailers: () => ex.trailers,
+        closeResponse: () => this.abandon(ex),
+      },
     });
     if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: null, status });
     this.disarmHead(ex);

@@ -7,15 +7,16 @@
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
-import { deferred, type Deferred, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
-import { BodyQueue } from '../common/body-queue.js';
+import { deferred, type Deferred, Eventual, waitAtMost, wakeAll, withTimeout } from '../common/async.js';
+import { BodyQueue, type BodyOwner } from '../common/body-queue.js';
 import { channels } from '../common/diagnostics.js';
 import { Watchers } from '../common/watchers.js';
 import { startDeadline, type Deadline } from '../common/timers.js';
 import { alpnOf, authorityOf, type DialOptions, dialOptionsOf, type EndpointOptions, closeWaitOf, openTCP, openTLS, resolveEndpoint, resolveTimeouts, waitConnected } from '../common/net.js';
-import { bytesOf, normaliseBody, type RequestBody } from '../common/body.js';
+import { bytesOf, normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { abortError, ConnectionError, ErrorCode, errorCodeName, HyperwireError, ReadTimeoutError, StreamRefusedError, TLSError } from '../common/errors.js';
 import { HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
+import type { ResponseOwner } from '../common/response.js';
 import { CONNECTION_PREFACE, FrameType, frameTypeName, MAX_FRAME_SIZE_LIMIT } from '../frame/constants.js';
 import { FrameReader } from '../frame/reader.js';
 import type { Frame } from '../frame/types.js';
@@ -66,26 +67,61 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Per-stream bookkeeping of the connection. */
-interface StreamRecord {
-  id: number;
+/** What a stream's record asks of its connection (one object per connection). */
+interface StreamHost {
+  consumed(id: number, n: number): void;
+  timedOut(record: StreamRecord, error: ReadTimeoutError): void;
+  closeStream(record: StreamRecord): void;
+}
+
+/** No pushes: shared by every record until one is promised on it. */
+const NO_PUSHES: HTTP20Push[] = Object.freeze([]) as unknown as HTTP20Push[];
+
+/**
+ * Per-stream bookkeeping of the connection. It is also its body queue's and
+ * its response's owner, so a request makes no closures for them.
+ */
+class StreamRecord implements BodyOwner, ResponseOwner {
   /** The response (or pushed response) has been asked for. */
-  taken: boolean;
-  response: Deferred<HTTP20Response>;
-  body: BodyQueue;
-  trailers: HTTPHeaderMap | null;
-  ended: boolean;
-  failed: HyperwireError | null;
-  pushed: boolean;
+  taken = false;
+  readonly response = new Eventual<HTTP20Response>();
+  readonly body: BodyQueue;
+  trailers: HTTPHeaderMap | null = null;
+  ended = false;
+  failed: HyperwireError | null = null;
   /** Pushes promised on this stream not yet handed out by getPushes(). */
-  pushes: HTTP20Push[];
-  writable: (() => void) | null;
-  /** Its read timeout in ms (0: none). */
-  readTimeout: number;
+  pushes: HTTP20Push[] = NO_PUSHES;
+  writable: (() => void) | null = null;
   /** Removes the listener on the request's AbortSignal, if it has one. */
-  unlisten: (() => void) | null;
+  unlisten: (() => void) | null = null;
   /** When the wait for the response head times out (Date.now() ms); 0 when no wait is armed. */
-  headDeadline: number;
+  headDeadline = 0;
+
+  constructor(
+    readonly id: number,
+    readonly pushed: boolean,
+    /** Its read timeout in ms (0: none). */
+    readonly readTimeout: number,
+    private readonly host: StreamHost,
+  ) {
+    this.body = new BodyQueue(this, readTimeout);
+  }
+
+  bodyConsumed(n: number): void {
+    this.host.consumed(this.id, n);
+  }
+
+  bodyTimedOut(error: ReadTimeoutError): void {
+    this.host.timedOut(this, error);
+  }
+
+  responseTrailers(): HTTPHeaderMap | null {
+    return this.trailers;
+  }
+
+  closeResponse(): void {
+    this.host.closeStream(this);
+  }
 }
 
 interface QueuedRequest {
@@ -112,6 +148,8 @@ export class HTTP20Connection {
   private readonly readTimeout: number;
   private socket: net.Socket | null = null;
   private connecting: Promise<void> | null = null;
+  /** The connection is up and the session started: requests can open streams at once. */
+  private connected = false;
   private failure: HyperwireError | null = null;
   private closing = false;
   private readonly streams = new Map<number, StreamRecord>();
@@ -250,20 +288,54 @@ export class HTTP20Connection {
    * @throws TypeError for an illegal method, path, header name or value,
    *   before anything is sent.
    */
-  async request(method: string, url: string, options: RequestOptions = {}): Promise<number> {
-    const body = normaliseBody(options.body);
-    const headers = requestHeaderList({
-      method,
-      scheme: this.secure ? 'https' : 'http',
-      authority: this.authority,
-      path: url,
-      headers: options.headers,
-    });
-    if (body !== null && body.length !== undefined && !headers.some((h) => h[0] === 'content-length')) {
+  request(method: string, url: string, options: RequestOptions = {}): Promise<number> {
+    let body: NormalisedBody | null;
+    let headers: HeaderInput[];
+    try {
+      body = normaliseBody(options.body);
+      headers = requestHeaderList({
+        method,
+        scheme: this.secure ? 'https' : 'http',
+        authority: this.authority,
+        path: url,
+        headers: options.headers,
+      });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (body !== null && body.length !== undefined && !hasContentLength(headers)) {
       headers.push(['content-length', String(body.length)]);
     }
     const signal = options.signal;
-    if (signal?.aborted === true) throw abortError(signal);
+    if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    const readTimeout = options.timeout ?? this.readTimeout;
+    if (this.connected && this.queue.length === 0 && this.failure === null && !this.closing && this.session.canOpenStream()) {
+      // Connected, nothing queued before it and a stream slot free, as for
+      // most requests on a busy connection: the stream opens now, with no
+      // queue entry and no wait.
+      let id: number;
+      try {
+        id = this.openRequest(headers, body === null, readTimeout, signal);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      if (body !== null) void this.sendBody(id, body.bytes, body.stream);
+      this.flush();
+      if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
+      return Promise.resolve(id);
+    }
+    return this.requestLater(method, url, headers, body, readTimeout, signal);
+  }
+
+  /** {@link request} for one that must wait: for the connection, or for a stream slot. */
+  private async requestLater(
+    method: string,
+    url: string,
+    headers: HeaderInput[],
+    body: NormalisedBody | null,
+    readTimeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     await this.connect();
     const id = await this.enqueue(
       headers,
@@ -271,10 +343,19 @@ export class HTTP20Connection {
       (streamId) => {
         if (body !== null) void this.sendBody(streamId, body.bytes, body.stream);
       },
-      options.timeout ?? this.readTimeout,
+      readTimeout,
       signal,
     );
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
+    return id;
+  }
+
+  /** Opens a request's stream now, and the connection's record of it. */
+  private openRequest(headers: HeaderInput[], endStream: boolean, readTimeout: number, signal: AbortSignal | undefined): number {
+    const id = this.session.openStream(headers, endStream);
+    const record = this.track(id, false, readTimeout);
+    this.outstanding.add(id);
+    if (signal !== undefined) this.listenForAbort(record, signal);
     return id;
   }
 
@@ -501,6 +582,7 @@ export class HTTP20Connection {
       this.flush();
       if (upgraded.rest.length > 0) this.onData(upgraded.rest);
     }
+    this.connected = true;
     debug('connected to %s:%d (%s)', this.host, this.port, this.secure ? 'h2' : 'h2c');
   }
 
@@ -613,8 +695,7 @@ export class HTTP20Connection {
             status: event.status,
             headers: event.headers,
             body: record.body,
-            trailers: () => record.trailers,
-            close: () => this.closeStream(record),
+            owner: record,
           });
           if (event.endStream) record.body.end();
           if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: event.streamId, status: event.status });
@@ -667,7 +748,10 @@ export class HTTP20Connection {
             },
             cancel: () => this.closeStream(record),
           });
-          parent?.pushes.push(push);
+          if (parent !== undefined) {
+            if (parent.pushes === NO_PUSHES) parent.pushes = [];
+            parent.pushes.push(push);
+          }
           debug('stream %d: push promised on stream %d for %s', event.parentStreamId, event.promisedStreamId, event.request.path);
           wakeAll(this.pushWaiters);
           break;
@@ -724,31 +808,20 @@ export class HTTP20Connection {
   }
 
   private track(id: number, pushed: boolean, readTimeout = this.readTimeout): StreamRecord {
-    const record: StreamRecord = {
-      id,
-      response: deferred<HTTP20Response>(),
-      body: new BodyQueue(
-        (n) => {
-          this.session.consumed(id, n);
-          this.flush();
-        },
-        readTimeout,
-        (error) => this.timedOut(record, error),
-      ),
-      taken: false,
-      trailers: null,
-      ended: false,
-      failed: null,
-      pushed,
-      pushes: [],
-      writable: null,
-      readTimeout,
-      unlisten: null,
-      headDeadline: 0,
-    };
+    const record = new StreamRecord(id, pushed, readTimeout, this.streamHost);
     this.streams.set(id, record);
     return record;
   }
+
+  /** What every stream record of this connection calls back. */
+  private readonly streamHost: StreamHost = {
+    consumed: (id, n) => {
+      this.session.consumed(id, n);
+      this.flush();
+    },
+    timedOut: (record, error) => this.timedOut(record, error),
+    closeStream: (record) => this.closeStream(record),
+  };
 
   private enqueue(headers: HeaderInput[], endStream: boolean, start: (id: number) => void, readTimeout = this.readTimeout, signal?: AbortSignal): Promise<number> {
     if (this.failure !== null) return Promise.reject(this.failure);
@@ -782,14 +855,11 @@ export class HTTP20Connection {
       const q = this.queue.shift()!;
       let id: number;
       try {
-        id = this.session.openStream(q.headers, q.endStream);
+        id = this.openRequest(q.headers, q.endStream, q.readTimeout, q.signal);
       } catch (err) {
         q.id.reject(err as Error);
         continue;
       }
-      const record = this.track(id, false, q.readTimeout);
-      this.outstanding.add(id);
-      if (q.signal !== undefined) this.listenForAbort(record, q.signal);
       q.id.resolve(id);
       q.start(id);
     }
@@ -976,6 +1046,12 @@ export class HTTP20Connection {
     record.body.fail(error, discardBody);
     record.writable?.();
   }
+}
+
+/** Whether a request's header list has a content-length (names are lowercase by now). */
+function hasContentLength(headers: readonly HeaderInput[]): boolean {
+  for (let i = 0; i < headers.length; i++) if (headers[i]![0] === 'content-length') return true;
+  return false;
 }
 
 /** One line about a frame, for NODE_DEBUG=hyperwire. */

@@ -171,6 +171,12 @@ export class ClientSession {
 
   private readonly streams = new Map<number, Stream>();
   private readonly closed = new Map<number, ClosedHow>();
+  /**
+   * The ids in `closed`, oldest first, in a ring: the oldest is forgotten
+   * without an iterator over the map, which this runs for every stream.
+   */
+  private readonly closedOrder = new Int32Array(CLOSED_MEMORY);
+  private closedNext = 0;
   private nextStreamId = 1;
   private lastPromisedId = 0;
   /** Highest stream id the peer initiated and we processed (for our GOAWAY). */
@@ -926,11 +932,16 @@ export class ClientSession {
 
   private rememberClosed(id: number, how: ClosedHow): void {
 
+    const size = this.closed.size;
     this.closed.set(id, how);
-    if (this.closed.size > CLOSED_MEMORY) {
-      // Forget the oldest; late frames on them are then dropped as if reset.
-      this.closed.delete(this.closed.keys().next().value as number);
-    }
+    // Already remembered: only how it closed changed.
+    if (this.closed.size === size) return;
+    const slot = this.closedNext;
+    // Forget the oldest once the ring is full; late frames on it are then
+    // dropped as if reset.
+    if (size === CLOSED_MEMORY) this.closed.delete(this.closedOrder[slot]!);
+    this.closedOrder[slot] = id;
+    this.closedNext = slot + 1 === CLOSED_MEMORY ? 0 : slot + 1;
   }
 
   /** A stream error: RST_STREAM to the peer, a streamError event for the owner (§5.4.2). */

@@ -10,14 +10,16 @@ const liveTimers = (): number => process.getActiveResourcesInfo().filter((x) => 
 /** A response over a queue with a read timeout, counting timeouts. */
 function responseOver(encoding: string, readTimeout: number): { q: BodyQueue; res: HTTP20Response; timeouts: () => number } {
   let timeouts = 0;
-  const q = new BodyQueue(() => {}, readTimeout, () => timeouts++);
+  const q = new BodyQueue({ bodyConsumed: () => {}, bodyTimedOut: () => timeouts++ }, readTimeout);
   const res = new HTTP20Response({
     streamId: 1,
     status: 200,
     headers: [['content-encoding', encoding]],
     body: q,
-    trailers: () => null,
-    close: () => q.fail(new ConnectionError('HW_ERR_STREAM_CANCELLED', 'closed'), true),
+    owner: {
+      responseTrailers: () => null,
+      closeResponse: () => q.fail(new ConnectionError('HW_ERR_STREAM_CANCELLED', 'closed'), true),
+    },
   });
   return { q, res, timeouts: () => timeouts };
 }
