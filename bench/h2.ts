@@ -34,7 +34,7 @@ import { promisify } from 'node:util';
 import { forkRunner, localRunner, serve, workerArgs, workerName, type Runner, type Scenarios } from './isolate.js';
 import { CERT, concurrently, freePort, median, record, timed, undiciDownload, waitForPort } from './shared.js';
 
-const MULTIPLEX_REQUESTS = 5000;
+const MULTIPLEX_REQUESTS = 20_000;
 const CONCURRENCY = 100;
 const BIG = 64 * 1024 * 1024;
 const UPLOAD = 16 * 1024 * 1024;
