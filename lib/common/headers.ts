@@ -15,11 +15,38 @@ export type HeadersInit =
 
 export class HTTPHeaderMap implements Iterable<[string, string]> {
   /** Names as received, in order, and lowercased once for lookups. */
-  private readonly rawNames: string[] = [];
-  private readonly names: string[] = [];
-  private readonly values: string[] = [];
+  private rawNames: string[];
+  private names: string[];
+  private values: string[];
+  /**
+   * `rawNames` is `names`: every name came lowercase. A change makes it a
+   * copy first.
+   */
+  private shared: boolean;
+
+  /**
+   * @internal A map over lists of names already lowercase (as HTTP/2
+   * requires them) and their values, which it takes over: no copies.
+   */
+  static fromLowercase(names: string[], values: string[]): HTTPHeaderMap {
+    adoptNames = names;
+    adoptValues = values;
+    return new HTTPHeaderMap();
+  }
 
   constructor(init?: HeadersInit) {
+    if (adoptNames !== null) {
+      this.rawNames = adoptNames;
+      this.names = adoptNames;
+      this.values = adoptValues!;
+      this.shared = true;
+      adoptNames = adoptValues = null;
+      return;
+    }
+    this.rawNames = [];
+    this.names = [];
+    this.values = [];
+    this.shared = false;
     if (init === undefined) return;
     if (Array.isArray(init)) {
       // Every response builds one from its decoded list: no generator and no
@@ -37,6 +64,7 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
 
   /** Adds one field, keeping any existing ones of the same name. */
   append(name: string, value: string): void {
+    if (this.shared) this.unshare();
     this.rawNames.push(name);
     this.names.push(name.toLowerCase());
     this.values.push(value);
@@ -73,6 +101,7 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
 
   /** Removes every field of this name; returns whether there was one. */
   delete(name: string): boolean {
+    if (this.shared) this.unshare();
     const key = name.toLowerCase();
     let found = false;
     for (let i = this.names.length - 1; i >= 0; i--) {
@@ -84,6 +113,23 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
       }
     }
     return found;
+  }
+
+  /** @internal Where the next field named `key` (lowercase) is, from `from` on; -1 if none. */
+  indexOf(key: string, from: number): number {
+    const names = this.names;
+    for (let i = from; i < names.length; i++) if (names[i] === key) return i;
+    return -1;
+  }
+
+  /** @internal The value of the field at `i`. */
+  valueAt(i: number): string {
+    return this.values[i]!;
+  }
+
+  private unshare(): void {
+    this.rawNames = this.names.slice();
+    this.shared = false;
   }
 
   /** Number of fields. */
@@ -108,6 +154,10 @@ export class HTTPHeaderMap implements Iterable<[string, string]> {
     return out;
   }
 }
+
+/** What {@link HTTPHeaderMap.fromLowercase} hands the constructor it calls. */
+let adoptNames: string[] | null = null;
+let adoptValues: string[] | null = null;
 
 /** Normalises any {@link HeadersInit} to [name, value] pairs. */
 export function* entriesOf(init: HeadersInit): Generator<[string, string]> {

@@ -31,7 +31,7 @@ export interface ResponseOwner {
 /** @internal What a connection gives a response. */
 export interface BaseResponseInit {
   status: number;
-  headers: Array<[string, string]>;
+  headers: HTTPHeaderMap;
   body: BodyQueue;
   owner: ResponseOwner;
 }
@@ -58,7 +58,7 @@ export abstract class BaseResponse {
   /** @internal */
   constructor(init: BaseResponseInit) {
     this.status = init.status;
-    this.headers = new HTTPHeaderMap(init.headers);
+    this.headers = init.headers;
     this.body = init.body;
     this.owner = init.owner;
   }

@@ -14,6 +14,11 @@ export interface HeaderCodec {
   encode(headers: Iterable<HeaderInput>): Buffer;
   /** Decodes a complete header block from the peer. */
   decode(block: Uint8Array): HeaderField[];
+  /**
+   * The same, as one flat list `[name0, value0, name1, value1, …]`: what
+   * the HTTP/2 engine calls.
+   */
+  decodeFlat(block: Uint8Array): string[];
   /** The peer's SETTINGS_HEADER_TABLE_SIZE changed. */
   setEncoderMaxTableSize(n: number): void;
   /** The peer acknowledged our SETTINGS_HEADER_TABLE_SIZE. */
@@ -46,6 +51,10 @@ export class BuiltinHeaderCodec implements HeaderCodec {
 
   decode(block: Uint8Array): HeaderField[] {
     return this.decoder.decode(block);
+  }
+
+  decodeFlat(block: Uint8Array): string[] {
+    return this.decoder.decodeFlat(block);
   }
 
   setEncoderMaxTableSize(n: number): void {

@@ -84,6 +84,16 @@ export class HpackJsHeaderCodec implements HeaderCodec {
     return headers;
   }
 
+  decodeFlat(block: Uint8Array): string[] {
+    const fields = this.decode(block);
+    const flat = new Array<string>(fields.length * 2);
+    for (let i = 0; i < fields.length; i++) {
+      flat[2 * i] = fields[i]![0];
+      flat[2 * i + 1] = fields[i]![1];
+    }
+    return flat;
+  }
+
   setEncoderMaxTableSize(n: number): void {
     // hpack.js emits a size update only for sizes at or above its limit, and
     // otherwise resizes silently, which would desynchronise the peer: make the

@@ -705,7 +705,7 @@ export class HTTP11Connection {
       status,
       reason,
       version,
-      headers,
+      headers: new HTTPHeaderMap(headers),
       body: ex.bodyQueue,
       owner: {
         responseTrailers: () => ex.trailers,

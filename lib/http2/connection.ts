@@ -219,8 +219,11 @@ export class HTTP20Connection {
 
   /** The value of :authority for requests. */
   get authority(): string {
-    return authorityOf(this);
+    // Made once: host, port and scheme never change, and this is per request.
+    return (this.authorityValue ??= authorityOf(this));
   }
+
+  private authorityValue: string | undefined = undefined;
 
   /**
    * Whether new requests can go on this connection: it has not failed or
@@ -720,7 +723,7 @@ export class HTTP20Connection {
           break;
         case 'trailers': {
           const record = this.streams.get(event.streamId);
-          if (record !== undefined) record.trailers = new HTTPHeaderMap(event.headers);
+          if (record !== undefined) record.trailers = event.headers;
           break;
         }
         case 'streamEnd': {

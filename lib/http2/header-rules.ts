@@ -5,7 +5,7 @@
  */
 
 import { ErrorCode, ProtocolError } from '../common/errors.js';
-import { entriesOf, type HeadersInit } from '../common/headers.js';
+import { entriesOf, HTTPHeaderMap, type HeadersInit } from '../common/headers.js';
 import { checkField, checkMethod, isToken, isValidValue, TOKEN } from '../common/field-syntax.js';
 import type { HeaderInput } from '../hpack/encoder.js';
 
@@ -38,10 +38,10 @@ export interface RequestTarget {
 export function requestHeaderList(target: RequestTarget): HeaderInput[] {
   const { method, scheme, authority, path } = target;
   checkMethod(method);
-  if (typeof path !== 'string' || path.length === 0 || !isValidValue(path) || /[\s]/.test(path)) {
+  if (typeof path !== 'string' || path.length === 0 || !isSpaceless(path)) {
     throw new TypeError(`Invalid path ${JSON.stringify(path)}`);
   }
-  if (!isValidValue(authority) || /[\s]/.test(authority)) throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
+  if (typeof authority !== 'string' || !isSpaceless(authority)) throw new TypeError(`Invalid authority ${JSON.stringify(authority)}`);
   // CONNECT carries only :method and :authority (§8.5).
   const list: HeaderInput[] =
     method === 'CONNECT'
@@ -78,11 +78,28 @@ export function requestHeaderList(target: RequestTarget): HeaderInput[] {
   return list;
 }
 
+/**
+ * Whether a path or authority may be sent: octets only, and none that is
+ * NUL, CR, LF (RFC 9113 §8.2.1) or whitespace (tab, VT, FF, space, NBSP),
+ * which would split or blur it. One pass; it runs for every request.
+ */
+function isSpaceless(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20) {
+      if (c === 0 || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return false;
+    } else if (c === 0xa0 || c > 0xff) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** A checked response head. */
 export interface ResponseHead {
   status: number;
   /** Regular fields, pseudo-headers removed. */
-  fields: Array<[string, string]>;
+  headers: HTTPHeaderMap;
 }
 
 /** A malformed response (§8.1.1): a PROTOCOL_ERROR on its stream alone. */
@@ -92,6 +109,26 @@ export function malformedResponse(streamId: number, why: string): ProtocolError 
     scope: 'stream',
     streamId,
   });
+}
+
+/**
+ * `CONNECTION_SPECIFIC.has(name)`, for a lowercase name, without hashing
+ * it: this runs for every field received, and a Set lookup hashes each
+ * freshly decoded name.
+ */
+function isConnectionSpecific(name: string): boolean {
+  switch (name.length) {
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    default:
+      return false;
+  }
 }
 
 /** Checks regular fields shared by every kind of block (§8.2). */
@@ -108,7 +145,7 @@ function checkRegular(name: string, value: string, streamId: number): void {
   }
   if (upper) throw malformedResponse(streamId, `uppercase in field name ${JSON.stringify(name)}`);
   if (invalid) throw malformedResponse(streamId, `invalid field name ${JSON.stringify(name)}`);
-  if (CONNECTION_SPECIFIC.has(name)) throw malformedResponse(streamId, `connection-specific field ${name}`);
+  if (isConnectionSpecific(name)) throw malformedResponse(streamId, `connection-specific field ${name}`);
   if (name === 'te' && value !== 'trailers') throw malformedResponse(streamId, 'TE other than trailers');
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -117,45 +154,53 @@ function checkRegular(name: string, value: string, streamId: number): void {
 }
 
 /**
- * Walks a header block: each pseudo-header goes to `pseudo` (which checks
- * it), and must come before every regular field (§8.3); regular fields are
- * checked and returned, as the decoder's own tuples, not copies.
+ * The regular fields of a flat block `[n0, v0, n1, v1, …]` from index
+ * `from`, checked: none may be a pseudo-header, as they all come first
+ * (§8.3). The map takes the lists it builds, with no copies.
  */
-function splitBlock(fields: ReadonlyArray<[string, string]>, streamId: number, pseudo: (name: string, value: string) => void): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let regularSeen = false;
-  for (const field of fields) {
-    const [name, value] = field;
-    if (name.charCodeAt(0) === 0x3a) {
-      pseudo(name, value);
-      if (regularSeen) throw malformedResponse(streamId, 'pseudo-header after a regular field');
-      continue;
-    }
-    regularSeen = true;
+function regularFields(flat: readonly string[], from: number, streamId: number): HTTPHeaderMap {
+  const names: string[] = [];
+  const values: string[] = [];
+  for (let i = from; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    const value = flat[i + 1]!;
+    if (name.charCodeAt(0) === 0x3a) throw malformedResponse(streamId, `pseudo-header ${name} after a regular field`);
     checkRegular(name, value, streamId);
-    out.push(field);
+    names.push(name);
+    values.push(value);
   }
-  return out;
+  return HTTPHeaderMap.fromLowercase(names, values);
 }
 
 /** Checks a response header block: exactly one :status, first, 3 digits (§8.3.2). */
-export function checkResponseHead(fields: ReadonlyArray<[string, string]>, streamId: number): ResponseHead {
+export function checkResponseHead(flat: readonly string[], streamId: number): ResponseHead {
   let status = -1;
-  const out = splitBlock(fields, streamId, (name, value) => {
+  let i = 0;
+  for (; i < flat.length && flat[i]!.charCodeAt(0) === 0x3a; i += 2) {
+    const name = flat[i]!;
     if (name !== ':status') throw malformedResponse(streamId, `pseudo-header ${name} in a response`);
     if (status !== -1) throw malformedResponse(streamId, 'duplicate :status');
-    if (!/^[1-9][0-9][0-9]$/.test(value)) throw malformedResponse(streamId, `bad :status ${JSON.stringify(value)}`);
-    status = Number(value);
-  });
+    status = statusOf(flat[i + 1]!);
+    if (status < 0) throw malformedResponse(streamId, `bad :status ${JSON.stringify(flat[i + 1])}`);
+  }
   if (status === -1) throw malformedResponse(streamId, 'no :status');
-  return { status, fields: out };
+  return { status, headers: regularFields(flat, i, streamId) };
+}
+
+/** A :status value's number: three digits, the first not 0 (§8.3.2); -2 otherwise. */
+function statusOf(value: string): number {
+  if (value.length !== 3) return -2;
+  const a = value.charCodeAt(0) - 0x30;
+  const b = value.charCodeAt(1) - 0x30;
+  const c = value.charCodeAt(2) - 0x30;
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -2;
+  return a * 100 + b * 10 + c;
 }
 
 /** Checks a trailer block: no pseudo-headers (§8.1). */
-export function checkTrailers(fields: ReadonlyArray<[string, string]>, streamId: number): Array<[string, string]> {
-  return splitBlock(fields, streamId, (name) => {
-    throw malformedResponse(streamId, `pseudo-header ${name} in trailers`);
-  });
+export function checkTrailers(flat: readonly string[], streamId: number): HTTPHeaderMap {
+  if (flat.length > 0 && flat[0]!.charCodeAt(0) === 0x3a) throw malformedResponse(streamId, `pseudo-header ${flat[0]} in trailers`);
+  return regularFields(flat, 0, streamId);
 }
 
 /** A checked pushed request (§8.4). */
@@ -171,15 +216,18 @@ export interface PushedRequest {
  * Checks the request in a PUSH_PROMISE: all of :method, :scheme, :path and
  * :authority, a safe and cacheable method (§8.4), no body.
  */
-export function checkPushedRequest(fields: ReadonlyArray<[string, string]>, streamId: number): PushedRequest {
+export function checkPushedRequest(flat: readonly string[], streamId: number): PushedRequest {
   const pseudo = new Map<string, string>();
-  const out = splitBlock(fields, streamId, (name, value) => {
+  let i = 0;
+  for (; i < flat.length && flat[i]!.charCodeAt(0) === 0x3a; i += 2) {
+    const name = flat[i]!;
     if (name !== ':method' && name !== ':scheme' && name !== ':authority' && name !== ':path') {
       throw malformedResponse(streamId, `pseudo-header ${name} in a pushed request`);
     }
     if (pseudo.has(name)) throw malformedResponse(streamId, `duplicate ${name}`);
-    pseudo.set(name, value);
-  });
+    pseudo.set(name, flat[i + 1]!);
+  }
+  const out = regularFields(flat, i, streamId).raw();
   const method = pseudo.get(':method');
   const scheme = pseudo.get(':scheme');
   const authority = pseudo.get(':authority');

@@ -36,7 +36,7 @@ import { FrameReader } from '../frame/reader.js';
 import type { Frame, SettingsEntry } from '../frame/types.js';
 import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '../hpack/header-codec.js';
 import type { HeaderInput } from '../hpack/encoder.js';
-import type { HeaderField } from '../hpack/decoder.js';
+import type { HTTPHeaderMap } from '../common/headers.js';
 import { checkPushedRequest, checkResponseHead, checkTrailers, malformedResponse, type PushedRequest } from './header-rules.js';
 import { FlowControlManager, type BaseFlowControlManager, type WindowManagerClass } from './window.js';
 
@@ -78,10 +78,10 @@ export type StreamState = 'open' | 'half-closed-local' | 'half-closed-remote' | 
 
 /** Events {@link ClientSession.receive} reports. */
 export type SessionEvent =
-  | { type: 'informational'; streamId: number; status: number; headers: Array<[string, string]> }
-  | { type: 'response'; streamId: number; status: number; headers: Array<[string, string]>; endStream: boolean }
+  | { type: 'informational'; streamId: number; status: number; headers: HTTPHeaderMap }
+  | { type: 'response'; streamId: number; status: number; headers: HTTPHeaderMap; endStream: boolean }
   | { type: 'data'; streamId: number; data: Uint8Array; flowSize: number; endStream: boolean }
-  | { type: 'trailers'; streamId: number; headers: Array<[string, string]> }
+  | { type: 'trailers'; streamId: number; headers: HTTPHeaderMap }
   | { type: 'streamEnd'; streamId: number }
   /** The stream failed: reset by the peer, refused by GOAWAY, or malformed (then we reset it). */
   | { type: 'streamError'; streamId: number; error: HyperwireError }
@@ -607,9 +607,9 @@ export class ClientSession {
     }
   }
 
-  private decodeBlock(block: Uint8Array): HeaderField[] | HyperwireError {
+  private decodeBlock(block: Uint8Array): string[] | HyperwireError {
     try {
-      return this.codec.decode(block);
+      return this.codec.decodeFlat(block);
     } catch (err) {
       // A list over our limit is the stream's problem (the table is in step);
       // anything else breaks the shared HPACK state: connection error (§4.3).
@@ -643,17 +643,17 @@ export class ClientSession {
         if (head.status < 200) {
           // 1xx: informational; more HEADERS follow (§8.1). 101 is not allowed (§8.6).
           if (endStream || head.status === 101) throw malformedResponse(streamId, `status ${head.status} ${endStream ? 'with END_STREAM' : 'in HTTP/2'}`);
-          this.events.push({ type: 'informational', streamId, status: head.status, headers: head.fields });
+          this.events.push({ type: 'informational', streamId, status: head.status, headers: head.headers });
           return;
         }
         stream.responded = true;
         const noBody = stream.head || head.status === 204 || head.status === 304;
-        if (!noBody) stream.expectedLength = contentLength(head.fields, streamId);
+        if (!noBody) stream.expectedLength = contentLength(head.headers, streamId);
         if (endStream && stream.expectedLength > 0) {
           throw malformedResponse(streamId, `content-length ${stream.expectedLength} with no DATA`);
         }
         stream.recv.documentSize = stream.expectedLength >= 0 ? stream.expectedLength : undefined;
-        this.events.push({ type: 'response', streamId, status: head.status, headers: head.fields, endStream });
+        this.events.push({ type: 'response', streamId, status: head.status, headers: head.headers, endStream });
       } else {
         // A second block after the final response: trailers, which must end the stream (§8.1).
         if (!endStream) throw malformedResponse(streamId, 'a header block after the response without END_STREAM');
@@ -691,7 +691,7 @@ export class ClientSession {
     this.rememberClosed(promisedId, 'reset-by-us');
   }
 
-  private onPushBlock(parentId: number, promisedId: number, decoded: HeaderField[] | HyperwireError): void {
+  private onPushBlock(parentId: number, promisedId: number, decoded: string[] | HyperwireError): void {
     const parent = this.streams.get(parentId);
     const parentOk = parent !== undefined && !parent.pushed && (parent.state === 'open' || parent.state === 'half-closed-local');
     if (!parentOk) {
@@ -1079,10 +1079,10 @@ function asConnectionError(err: unknown): HyperwireError {
 }
 
 /** The response's content-length, -1 if absent; several must agree (RFC 9110 §8.6). */
-function contentLength(fields: ReadonlyArray<readonly [string, string]>, streamId: number): number {
+function contentLength(headers: HTTPHeaderMap, streamId: number): number {
   let length = CONTENT_LENGTH_ABSENT;
-  for (const [name, value] of fields) {
-    if (name !== 'content-length') continue;
+  for (let i = headers.indexOf('content-length', 0); i >= 0; i = headers.indexOf('content-length', i + 1)) {
+    const value = headers.valueAt(i);
     const n = parseContentLength(value, length);
     if (n === CONTENT_LENGTH_INVALID) throw malformedResponse(streamId, `invalid content-length ${JSON.stringify(value)}`);
     if (n === CONTENT_LENGTH_CONFLICTING) throw malformedResponse(streamId, 'conflicting content-length values');

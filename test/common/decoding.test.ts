@@ -2,6 +2,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BodyQueue } from '../../lib/common/body-queue.js';
 import { ConnectionError, DecodeError } from '../../lib/common/errors.js';
+import { HTTPHeaderMap } from '../../lib/common/headers.js';
 import { HTTP20Response } from '../../lib/http2/response.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -14,7 +15,7 @@ function responseOver(encoding: string, readTimeout: number): { q: BodyQueue; re
   const res = new HTTP20Response({
     streamId: 1,
     status: 200,
-    headers: [['content-encoding', encoding]],
+    headers: new HTTPHeaderMap([['content-encoding', encoding]]),
     body: q,
     owner: {
       responseTrailers: () => null,

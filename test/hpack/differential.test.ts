@@ -34,6 +34,20 @@ describe('differential: built-in vs hpack.js', () => {
         }
       }
     });
+
+    it(`hpack.js encoder (huffman: ${huffman}) -> both backends' flat lists, as the engine reads them`, () => {
+      for (const story of stories) {
+        const peer = new HpackJsHeaderCodec({ encoder: { huffman } });
+        const builtin = new BuiltinHeaderCodec();
+        const hpackJs = new HpackJsHeaderCodec();
+        for (const c of story.cases) {
+          const block = peer.encode(c.headers);
+          const want = c.headers.flat();
+          expect(builtin.decodeFlat(block), `${story.name} case ${c.seqno}`).toEqual(want);
+          expect(hpackJs.decodeFlat(block), `${story.name} case ${c.seqno}`).toEqual(want);
+        }
+      }
+    });
   }
 
   /**

@@ -16,6 +16,9 @@ import {
   type RequestTarget,
 } from '../../lib/http2/header-rules.js';
 
+/** A block as the decoder hands it to the engine: `[n0, v0, n1, v1, …]`. */
+const flat = (fields: ReadonlyArray<readonly [string, string]>): string[] => fields.flat();
+
 const base: RequestTarget = { method: 'GET', scheme: 'https', authority: 'example.com', path: '/index.html' };
 
 function build(headers: RequestTarget['headers'], over: Partial<RequestTarget> = {}): Array<readonly [string, string] | readonly [string, string, boolean | undefined]> {
@@ -171,16 +174,26 @@ function expectMalformed(fn: () => unknown, streamId: number): void {
 
 describe('checkResponseHead', () => {
   it('returns the status and the regular fields in order', () => {
-    expect(checkResponseHead([[':status', '200'], ['content-type', 'text/plain'], ['set-cookie', 'a'], ['set-cookie', 'b']], 1)).toEqual({
-      status: 200,
-      fields: [['content-type', 'text/plain'], ['set-cookie', 'a'], ['set-cookie', 'b']],
-    });
-    expect(checkResponseHead([[':status', '103']], 3).status).toBe(103);
-    expect(checkResponseHead([[':status', '999']], 3).status).toBe(999);
+    const head = checkResponseHead(flat([[':status', '200'], ['content-type', 'text/plain'], ['set-cookie', 'a'], ['set-cookie', 'b']]), 1);
+    expect(head.status).toBe(200);
+    expect(head.headers.raw()).toEqual([['content-type', 'text/plain'], ['set-cookie', 'a'], ['set-cookie', 'b']]);
+    expect(head.headers.get('Set-Cookie')).toEqual(['a', 'b']);
+    expect(checkResponseHead(flat([[':status', '103']]), 3).status).toBe(103);
+    expect(checkResponseHead(flat([[':status', '999']]), 3).status).toBe(999);
+    expect(checkResponseHead(flat([[':status', '100']]), 3).status).toBe(100);
+  });
+
+  it('gives a map that stays correct when changed, though it shares its lists', () => {
+    const headers = checkResponseHead(flat([[':status', '200'], ['x-a', '1'], ['x-b', '2']]), 1).headers;
+    headers.append('X-C', '3');
+    expect(headers.raw()).toEqual([['x-a', '1'], ['x-b', '2'], ['X-C', '3']]);
+    expect([...headers]).toEqual([['x-a', '1'], ['x-b', '2'], ['x-c', '3']]);
+    headers.delete('x-a');
+    expect(headers.raw()).toEqual([['x-b', '2'], ['X-C', '3']]);
   });
 
   it('accepts TE: trailers and values with any other octets', () => {
-    expect(checkResponseHead([[':status', '200'], ['te', 'trailers'], ['x-a', '\x01\xff caf\xe9']], 1).fields).toEqual([['te', 'trailers'], ['x-a', '\x01\xff caf\xe9']]);
+    expect(checkResponseHead(flat([[':status', '200'], ['te', 'trailers'], ['x-a', '\x01\xff caf\xe9']]), 1).headers.raw()).toEqual([['te', 'trailers'], ['x-a', '\x01\xff caf\xe9']]);
   });
 
   it.each([
@@ -207,14 +220,14 @@ describe('checkResponseHead', () => {
     ['CR in a value', [[':status', '200'], ['x-a', 'a\r']]],
     ['LF in a value', [[':status', '200'], ['x-a', '\nb']]],
   ] as Array<[string, Array<[string, string]>]>)('rejects %s as malformed, for that stream', (_name, fields) => {
-    expectMalformed(() => checkResponseHead(fields, 7), 7);
+    expectMalformed(() => checkResponseHead(flat(fields), 7), 7);
   });
 });
 
 describe('checkTrailers', () => {
   it('returns the fields', () => {
-    expect(checkTrailers([['grpc-status', '0'], ['x-checksum', 'abc']], 1)).toEqual([['grpc-status', '0'], ['x-checksum', 'abc']]);
-    expect(checkTrailers([], 1)).toEqual([]);
+    expect(checkTrailers(flat([['grpc-status', '0'], ['x-checksum', 'abc']]), 1).raw()).toEqual([['grpc-status', '0'], ['x-checksum', 'abc']]);
+    expect(checkTrailers([], 1).size).toBe(0);
   });
 
   it.each([
@@ -223,7 +236,7 @@ describe('checkTrailers', () => {
     ['a connection-specific field', [['transfer-encoding', 'chunked']]],
     ['LF in a value', [['x-a', 'a\nb']]],
   ] as Array<[string, Array<[string, string]>]>)('rejects %s', (_name, fields) => {
-    expectMalformed(() => checkTrailers(fields, 5), 5);
+    expectMalformed(() => checkTrailers(flat(fields), 5), 5);
   });
 });
 
@@ -236,7 +249,7 @@ describe('checkPushedRequest', () => {
   ];
 
   it('returns the request, pseudo-headers in any order', () => {
-    expect(checkPushedRequest([...request, ['accept', '*/*']], 2)).toEqual({
+    expect(checkPushedRequest(flat([...request, ['accept', '*/*']]), 2)).toEqual({
       method: 'GET',
       scheme: 'https',
       authority: 'example.com',
@@ -244,8 +257,8 @@ describe('checkPushedRequest', () => {
       fields: [['accept', '*/*']],
     });
     const reordered: Array<[string, string]> = [request[3]!, request[2]!, request[0]!, request[1]!];
-    expect(checkPushedRequest(reordered, 2).path).toBe('/style.css');
-    expect(checkPushedRequest([[':method', 'HEAD'], ...request.slice(1)], 2).method).toBe('HEAD');
+    expect(checkPushedRequest(flat(reordered), 2).path).toBe('/style.css');
+    expect(checkPushedRequest(flat([[':method', 'HEAD'], ...request.slice(1)]), 2).method).toBe('HEAD');
   });
 
   it.each([
@@ -262,6 +275,6 @@ describe('checkPushedRequest', () => {
     ['an uppercase name', [...request, ['Accept', '*/*']]],
     ['a connection header', [...request, ['connection', 'close']]],
   ] as Array<[string, Array<[string, string]>]>)('rejects a pushed request with %s', (_name, fields) => {
-    expectMalformed(() => checkPushedRequest(fields, 4), 4);
+    expectMalformed(() => checkPushedRequest(flat(fields), 4), 4);
   });
 });
