@@ -5,7 +5,8 @@
 import { HPACKDecodingError, HeaderListSizeError } from '../common/errors.js';
 import { asLatin1Buffer, latin1String, type Latin1Buffer } from '../common/latin1.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
-import { decodeInteger, readStringInto, type Cursor } from './primitives.js';
+import { huffmanDecodeInto } from './huffman.js';
+import { decodeInteger, type Cursor } from './primitives.js';
 import { STATIC_NAMES, STATIC_SIZES, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 
 /** The protocol's initial SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2). */
@@ -192,9 +193,10 @@ export class Decoder {
             textStart = at;
             p = added = placeholders = 0;
           }
-          name = table.nameAt(i);
-          value = table.valueAt(i);
-          size = table.sizeAt(i);
+          const slot = table.slotOf(i);
+          name = table.names[slot]!;
+          value = table.values[slot]!;
+          size = table.sizes[slot]!;
         }
         fieldsSeen = true;
         // Checked per field so a block of many references to one entry (an
@@ -264,14 +266,34 @@ export class Decoder {
       // too. Each is bounded by the block that carries it (itself capped by
       // the connection layer), and its octets fit the scratch space, which is
       // sized for the block.
-      cur.pos = pos;
+      // A string literal (§5.2), read here rather than by a call: the
+      // length prefix and the cursor cost as much as a short string.
       for (let k = p + 1 - (flags & NAME_LITERAL); k <= p + 1; k++) {
+        if (pos >= end) throw truncated();
+        const first = buf[pos]!;
+        let length = first & 0x7f;
+        if (length < 0x7f) {
+          pos++;
+        } else {
+          cur.pos = pos;
+          length = decodeInteger(buf, cur, end, 7);
+          pos = cur.pos;
+        }
+        if (length > end - pos) throw truncated();
+        const stop = pos + length;
         const start = at;
-        at = readStringInto(buf, cur, end, octets, at);
+        if (first >= 0x80) {
+          at += huffmanDecodeInto(buf, pos, stop, octets, at);
+        } else if (length > COPY_LOOP_MAX) {
+          buf.copy(octets, at, pos, stop);
+          at += length;
+        } else {
+          for (let i = pos; i < stop; i++) octets[at++] = buf[i]!;
+        }
+        pos = stop;
         size += at - start;
         pending[k + 1] = at;
       }
-      pos = cur.pos;
       fieldsSeen = true;
       listSize += size;
       // The field goes in the list with the name it has now; the strings
@@ -444,6 +466,16 @@ function growShared(n: number): void {
  * with more makes its literals strings in runs of 512.
  */
 const pending = new Int32Array(512 * PENDING_WORDS);
+
+/**
+ * Raw literals up to this long are copied octet by octet; longer ones with
+ * one native copy, which costs more to call than a short loop.
+ */
+const COPY_LOOP_MAX = 32;
+
+function truncated(): HPACKDecodingError {
+  return new HPACKDecodingError('HPACK block ends inside a representation', 'HW_ERR_HPACK_TRUNCATED');
+}
 
 function badIndex(index: number, dynamicLength: number): HPACKDecodingError {
   return new HPACKDecodingError(

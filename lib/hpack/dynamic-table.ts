@@ -14,13 +14,13 @@ export function entrySize(name: string, value: string): number {
 
 export class DynamicTable {
   /** Entry names in a ring; slot `(head + i) & mask` holds the i-th oldest. */
-  private names: string[];
-  private values: string[];
+  names: string[];
+  values: string[];
   /**
    * Entry sizes, kept apart from the strings: the decoder adds an entry
    * before it has made its strings (see {@link DynamicTable.add}).
    */
-  private sizes: number[];
+  sizes: number[];
   private mask: number;
   /** Ring slot of the oldest entry. */
   private head = 0;
@@ -38,6 +38,16 @@ export class DynamicTable {
     this.values = new Array<string>(capacity).fill('');
     this.sizes = new Array<number>(capacity).fill(0);
     this.mask = capacity - 1;
+  }
+
+  /**
+   * The ring slot of the entry at `i` (0 = newest), for reading
+   * {@link DynamicTable.names}, `values` and `sizes` there directly: the
+   * decoder's path for an indexed field, one slot computed for all three.
+   * The caller has checked `i < length`.
+   */
+  slotOf(i: number): number {
+    return (this.head + this.length - 1 - i) & this.mask;
   }
 
   /** Name of the entry at `i` (0 = newest). The caller has checked `i < length`. */
