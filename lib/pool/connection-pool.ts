@@ -19,6 +19,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import type { RequestBody } from '../common/body.js';
 import { abortError, ReadTimeoutError } from '../common/errors.js';
+import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
 import type { HeadersInit } from '../common/headers.js';
 import * as tls from 'node:tls';
 import { type Dialer, hostPort, normaliseFingerprint } from '../common/net.js';
@@ -116,11 +117,40 @@ interface Slot {
 }
 
 /** A request waiting for a connection. */
-interface Waiter {
-  resolve: (slot: Slot) => void;
-  reject: (error: Error) => void;
-  connectTimeout: number;
-  cleanup: () => void;
+/**
+ * A request queued for a connection. A class, and the listener on its
+ * AbortSignal itself (`handleEvent`), so a wait makes no closures but the
+ * one its deadline calls: a blocking pool queues most requests.
+ */
+class Waiter {
+  resolve!: (slot: Slot) => void;
+  reject!: (error: Error) => void;
+  deadline: Deadline | undefined = undefined;
+
+  constructor(
+    private readonly pool: { dropWaiter(waiter: Waiter, error: Error): void },
+    readonly signal: AbortSignal | undefined,
+    readonly connectTimeout: number,
+  ) {}
+
+  /** The signal aborted the wait. */
+  handleEvent(): void {
+    this.pool.dropWaiter(this, abortError(this.signal!));
+  }
+
+  cleanup(): void {
+    if (this.deadline !== undefined) cancelDeadline(this.deadline);
+    this.signal?.removeEventListener('abort', this);
+  }
+}
+
+/** The Waiter whose promise is being made (its executor runs at once). */
+let makingWaiter: Waiter | null = null;
+
+function takeWaiterSettlers(resolve: (slot: Slot) => void, reject: (error: Error) => void): void {
+  makingWaiter!.resolve = resolve;
+  makingWaiter!.reject = reject;
+  makingWaiter = null;
 }
 
 /** The parts of a request the pool sends as they are. */
@@ -424,41 +454,34 @@ export class HTTPConnectionPool {
 
   /** Queues for a connection: aborted by `signal`, and in a blocking pool given up after poolTimeout. */
   private wait(signal: AbortSignal | undefined, connectTimeout: number): Promise<Slot> {
-    return new Promise<Slot>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => {
-        remove();
-        reject(abortError(signal!));
-      };
-      const remove = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        waiter.cleanup();
-      };
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        connectTimeout,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
-      // A blocking pool at its size may wait for long: poolTimeout bounds it
-      // (urllib3's pool_timeout). Otherwise the wait is for a dial in
-      // progress, which its connect timeout bounds.
-      const limit = this.options.poolTimeout ?? connectTimeout;
-      if (limit > 0) {
-        timer = setTimeout(() => {
-          remove();
-          reject(new EmptyPoolError(`Pool ${this.origin} reached its maximum size and no connection was free within ${limit} ms`));
-        }, limit);
-      }
-      this.waiters.push(waiter);
-      // A slot may have freed up between the checks and now (an abort, say).
-      this.dispatch();
-    });
+    const waiter = new Waiter(this, signal, connectTimeout);
+    makingWaiter = waiter;
+    const promise = new Promise<Slot>(takeWaiterSettlers);
+    if (signal !== undefined) signal.addEventListener('abort', waiter, { once: true });
+    // A blocking pool at its size may wait for long: poolTimeout bounds it
+    // (urllib3's pool_timeout). Otherwise the wait is for a dial in
+    // progress, which its connect timeout bounds. A deadline, not a timer:
+    // long ones share one coarse clock.
+    const limit = this.options.poolTimeout ?? connectTimeout;
+    if (limit > 0) {
+      waiter.deadline = startDeadline(limit, () => {
+        waiter.deadline = undefined;
+        this.dropWaiter(waiter, new EmptyPoolError(`Pool ${this.origin} reached its maximum size and no connection was free within ${limit} ms`));
+      });
+    }
+    this.waiters.push(waiter);
+    // A slot may have freed up between the checks and now (an abort, say).
+    this.dispatch();
+    return promise;
+  }
+
+  /** @internal A waiter gives up (aborted, or out of time): out of the queue, and its wait fails. */
+  dropWaiter(waiter: Waiter, error: Error): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i < 0) return;
+    this.waiters.splice(i, 1);
+    waiter.cleanup();
+    waiter.reject(error);
   }
 
   /** Hands free capacity (or new connections) to waiting requests, in order. */
