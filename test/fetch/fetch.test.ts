@@ -65,6 +65,66 @@ async function causeOf(p: Promise<unknown>): Promise<unknown> {
   return (err as Error).cause;
 }
 
+describe('fetch: a plain GET or HEAD, sent without a Request object', () => {
+  /** The error a call rejects with (it must reject). */
+  async function rejection(p: Promise<unknown>): Promise<Error> {
+    return p.then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (e: Error) => e,
+    );
+  }
+
+  const field = (e: Echo, name: string): string | undefined => e.headers.find(([n]) => n.toLowerCase() === name)?.[1];
+
+  it('sends the method, the caller\'s fields and the defaults, from a string, a URL or with an init of only those', async () => {
+    const a = (await (await f(`${s.httpA}/echo`)).json()) as Echo;
+    expect(a.method).toBe('GET');
+    expect(field(a, 'accept')).toBe('*/*');
+    const b = (await (await f(new URL(`${s.httpA}/echo?q=1`), { headers: { 'X-One': 'a', accept: 'text/plain' } })).json()) as Echo;
+    expect(b.target).toBe('/echo?q=1');
+    expect(field(b, 'x-one')).toBe('a');
+    expect(field(b, 'accept')).toBe('text/plain');
+    const head = await f(`${s.httpA}/echo`, { method: 'HEAD', headers: [['x-two', 'b']] });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('rejects what the Request constructor refuses with the constructor\'s own errors', async () => {
+    const cases: Array<[string | URL, RequestInit | undefined]> = [
+      ['/relative', undefined],
+      ['http://user:pass@127.0.0.1/', undefined],
+      [new URL('http://user@127.0.0.1/'), undefined],
+      [`${s.httpA}/echo`, { headers: { 'bad name': 'x' } }],
+      [`${s.httpA}/echo`, { headers: { 'x-a': 'line\nbreak' } }],
+      [`${s.httpA}/echo`, { method: 'CONNECT' }],
+    ];
+    for (const [input, init] of cases) {
+      let expected: Error | undefined;
+      try {
+        new Request(input, init);
+      } catch (err) {
+        expected = err as Error;
+      }
+      const got = await rejection(f(input, init));
+      expect(got, String(input)).toBeInstanceOf(TypeError);
+      expect(got.message, String(input)).toBe(expected!.message);
+    }
+  });
+
+  it('treats a lowercase method, a signal or a body as the general case would', async () => {
+    const lower = (await (await f(`${s.httpA}/echo`, { method: 'get' })).json()) as Echo;
+    expect(lower.method).toBe('GET');
+    const controller = new AbortController();
+    const pending = f(`${s.httpA}/slow-head?ms=2000`, { signal: controller.signal });
+    controller.abort(new Error('stop'));
+    expect((await rejection(pending)).message).toBe('stop');
+    const posted = (await (await f(`${s.httpA}/echo`, { method: 'POST', body: 'x=1' })).json()) as Echo;
+    expect(posted.method).toBe('POST');
+  });
+});
+
 describe('fetch: the Response', () => {
   it('is an instance of the global Response, with a web ReadableStream body', async () => {
     const r = await f(`${s.httpA}/echo`);
