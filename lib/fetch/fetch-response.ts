@@ -16,7 +16,17 @@
  *
  * Its headers are immutable, as a fetched response's are (the "immutable"
  * headers guard, §5.5): `append`, `set` and `delete` throw a TypeError.
+ *
+ * A body from the network is a {@link ResponseBody}, made into a stream only
+ * when `body`, `clone()`, `blob()` or `formData()` asks for one;
+ * `arrayBuffer()`, `bytes()`, `text()` and `json()` read it from the pool
+ * directly. The platform's constructor then holds no body, so these
+ * members are answered here, with the platform's results and errors. The
+ * platform's own methods called on such a response with `.call()` would
+ * see no body.
  */
+
+import { ResponseBody } from './response-body.js';
 
 /** The response types fetch() gives (§2.2.6 Responses, filtered responses). */
 export type FetchResponseType = 'basic' | 'cors' | 'opaque';
@@ -71,16 +81,37 @@ function lockHeaders(headers: Headers): void {
 /** @internal The global Response, as fetch() makes it. Not constructed by users. */
 export class FetchResponse extends Response {
   readonly #state: FetchResponseState;
+  /** The body, when it comes from the network and is made a stream only on demand. */
+  readonly #lazy: ResponseBody | null;
 
-  constructor(body: ReadableStream<Uint8Array> | null, headers: Iterable<readonly [string, string]> | Headers | null, state: FetchResponseState) {
-    super(body, {
+  constructor(body: ReadableStream<Uint8Array> | ResponseBody | null, headers: Iterable<readonly [string, string]> | Headers | null, state: FetchResponseState) {
+    const lazy = body instanceof ResponseBody ? body : null;
+    super(lazy !== null ? null : (body as ReadableStream<Uint8Array> | null), {
       // Values the constructor refuses are answered from the state instead.
       status: constructible(state.status) ? state.status : 200,
       statusText: validReason(state.statusText) ? state.statusText : '',
       ...(headers !== null ? { headers: headers as ResponseInit['headers'] } : {}),
     });
     this.#state = state;
+    this.#lazy = lazy;
     lockHeaders(this.headers);
+  }
+
+  /**
+   * The body's bytes, for the readers: straight from the pool when no
+   * stream was made; otherwise as the platform reads a stream. Rejects as
+   * the platform does for a body used or locked.
+   */
+  static #bytes(r: FetchResponse, lazy: ResponseBody): Promise<Uint8Array> {
+    if (!lazy.usable) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    if (!lazy.touched) return lazy.readAll();
+    return new Response(lazy.stream).arrayBuffer().then((b) => new Uint8Array(b));
+  }
+
+  /** A platform Response over the body's stream and these headers, for what only the platform does (blob types, form parsing). */
+  static #platform(r: FetchResponse, lazy: ResponseBody): Response {
+    if (!lazy.usable) throw new TypeError('Body is unusable: Body has already been read');
+    return new Response(lazy.stream, { headers: r.headers });
   }
 
   static {
@@ -102,6 +133,48 @@ export class FetchResponse extends Response {
       };
     };
     const baseClone = Object.getOwnPropertyDescriptor(Response.prototype, 'clone')!.value as (this: Response) => Response;
+    const method = (name: string, own: (r: FetchResponse, lazy: ResponseBody) => Promise<unknown>): PropertyDescriptor => {
+      const base = Object.getOwnPropertyDescriptor(Response.prototype, name)!.value as (this: Response) => Promise<unknown>;
+      return {
+        value: {
+          [name](this: FetchResponse): Promise<unknown> {
+            const lazy = #lazy in this ? this.#lazy : null;
+            if (lazy === null) return base.call(this);
+            try {
+              return own(this, lazy);
+            } catch (err) {
+              return Promise.reject(err);
+            }
+          },
+        }[name],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      };
+    };
+    const lazyGetter = (name: 'body' | 'bodyUsed', own: (lazy: ResponseBody) => unknown): PropertyDescriptor => {
+      const base = Object.getOwnPropertyDescriptor(Response.prototype, name)!.get!;
+      return {
+        get(this: FetchResponse): unknown {
+          const lazy = #lazy in this ? this.#lazy : null;
+          return lazy === null ? base.call(this) : own(lazy);
+        },
+        enumerable: true,
+        configurable: true,
+      };
+    };
+    const decoder = new TextDecoder();
+    // bytes() came to Node 20 in a later minor release.
+    if (Object.getOwnPropertyDescriptor(Response.prototype, 'bytes') !== undefined) {
+      Object.defineProperty(
+        FetchResponse.prototype,
+        'bytes',
+        method('bytes', async (r, lazy) => {
+          const bytes = await FetchResponse.#bytes(r, lazy);
+          return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
+        }),
+      );
+    }
     Object.defineProperties(FetchResponse.prototype, {
       url: getter('url', (r) => r.#state.url),
       type: getter('type', (r) => r.#state.type),
@@ -109,8 +182,29 @@ export class FetchResponse extends Response {
       status: getter('status', (r) => r.#state.status),
       statusText: getter('statusText', (r) => r.#state.statusText),
       ok: getter('ok', (r) => r.#state.status >= 200 && r.#state.status <= 299),
+      body: lazyGetter('body', (lazy) => lazy.stream),
+      bodyUsed: lazyGetter('bodyUsed', (lazy) => lazy.used),
+      arrayBuffer: method('arrayBuffer', async (r, lazy) => {
+        const bytes = await FetchResponse.#bytes(r, lazy);
+        // A Buffer may be a view into a shared pool: the caller gets its own
+        // (a copy made with Uint8Array's constructor: Buffer's slice() is a view).
+        return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
+      }),
+      text: method('text', async (r, lazy) => decoder.decode(await FetchResponse.#bytes(r, lazy))),
+      json: method('json', async (r, lazy) => JSON.parse(decoder.decode(await FetchResponse.#bytes(r, lazy))) as unknown),
+      blob: method('blob', (r, lazy) => FetchResponse.#platform(r, lazy).blob()),
+      formData: method('formData', (r, lazy) => FetchResponse.#platform(r, lazy).formData()),
       clone: {
         value: function clone(this: FetchResponse): Response {
+          const lazy = this.#lazy;
+          if (lazy !== null) {
+            if (!lazy.usable) throw new TypeError('Response.clone: Body has already been consumed.');
+            // Tee the body's stream, as the platform's clone() does: one
+            // branch stays this response's body, the other is the copy's.
+            const [mine, theirs] = lazy.stream.tee();
+            lazy.replaceStream(mine);
+            return new FetchResponse(theirs, this.headers, this.#state);
+          }
           // The platform's clone() checks that the body is unused and tees
           // it; the copy it returns is a plain Response, so its body and
           // headers are moved into one of ours with the same state.

@@ -27,7 +27,6 @@
  * pool, and response-body.ts).
  */
 
-import { Readable } from 'node:stream';
 import { ProxyError, StreamRefusedError } from '../common/errors.js';
 import { PoolManager, type PoolManagerOptions } from '../pool/pool-manager.js';
 import type { HTTPResponse } from '../pool/response.js';
@@ -40,7 +39,7 @@ import { checkLocation, locationURL, REDIRECT_STATUSES, redirectRequest, sameOri
 import { determineReferrer, parseReferrerPolicy, referrerOf, type Referrer } from './referrer.js';
 import { requestBody, type FetchBody } from './request-body.js';
 import { addFetchDefaults, hopHeaders } from './request-headers.js';
-import { responseBody, type ResponseBody } from './response-body.js';
+import { ResponseBody } from './response-body.js';
 
 /**
  * Options of {@link createFetch}: those of the {@link PoolManager} its
@@ -95,10 +94,7 @@ const REFUSED_RETRIES = 2;
  * being read (its stream locked or disturbed, by a reader or a clone's tee)
  * is left alone: someone still reads it.
  */
-const unread = new FinalizationRegistry<{ stream: WeakRef<ReadableStream<Uint8Array>>; release: () => void }>((held) => {
-  const stream = held.stream.deref();
-  if (stream === undefined || (!stream.locked && !Readable.isDisturbed(stream as unknown as NodeJS.ReadableStream))) held.release();
-});
+const unread = new FinalizationRegistry<ResponseBody>((body) => body.releaseIfUnread());
 
 /** The platform's fetch, captured before anyone can replace it: it serves the schemes that need no network. */
 const platformFetch = globalThis.fetch;
@@ -218,7 +214,10 @@ function fetchOver(pool: PoolManager, input: FetchInput, init: RequestInit | und
       const { resolve } = settle;
       settle = null;
       if (result.body === null) unlisten();
-      else abortBody = result.body.abort;
+      else {
+        const body = result.body;
+        abortBody = (reason) => body.abort(reason);
+      }
       resolve(result.response);
     },
     (err: unknown) => {
@@ -521,12 +520,12 @@ async function finish(ctx: FetchContext, response: HTTPResponse): Promise<FetchR
   // goes, and with it the strong hold on the body's machinery (kept, it
   // carried every response's objects into the old generation).
   const token = {};
-  const body = responseBody(response, codings, () => {
+  const body = new ResponseBody(response, codings, () => {
     unread.unregister(token);
     ctx.bodyDone();
   });
-  const result = new FetchResponse(body.stream, headers, info);
-  unread.register(result, { stream: new WeakRef(body.stream), release: body.release }, token);
+  const result = new FetchResponse(body, headers, info);
+  unread.register(result, body, token);
   return { response: result, body };
 }
 

@@ -447,6 +447,90 @@ describe('fetch: aborts', () => {
   });
 });
 
+describe('fetch: a body read without a stream unless one is asked for', () => {
+  it('after text(): bodyUsed, a body that is a closed and locked stream, and a second read refused as the platform refuses it', async () => {
+    const r = await f(`${s.httpA}/echo`);
+    expect(r.bodyUsed).toBe(false);
+    expect(JSON.parse(await r.text()).target).toBe('/echo');
+    expect(r.bodyUsed).toBe(true);
+    expect(r.body).toBeInstanceOf(ReadableStream);
+    expect(r.body!.locked).toBe(true);
+    const platform = new Response('x');
+    await platform.text();
+    const theirs = (await platform.text().catch((e: unknown) => e)) as TypeError;
+    for (const read of [() => r.text(), () => r.arrayBuffer(), () => r.json(), () => r.blob(), () => r.formData()]) {
+      const ours = (await read().catch((e: unknown) => e)) as TypeError;
+      expect(ours).toBeInstanceOf(TypeError);
+      expect(ours.message).toBe(theirs.message);
+    }
+    expect(() => r.clone()).toThrow(new TypeError('Response.clone: Body has already been consumed.'));
+  });
+
+  it('arrayBuffer() is a buffer of its own, of exactly the body', async () => {
+    const small = await (await f(`${s.httpA}/echo`)).arrayBuffer();
+    const text = Buffer.from(small).toString();
+    expect(JSON.parse(text).target).toBe('/echo');
+    expect(small.byteLength).toBe(Buffer.byteLength(text));
+    const big = await (await f(`${s.httpA}/large/100000`)).arrayBuffer();
+    expect(big.byteLength).toBe(100_000);
+  });
+
+  it('once body is asked for, the readers read that stream, and a stream that was read makes them refuse', async () => {
+    const r = await f(`${s.httpA}/echo`);
+    const stream = r.body!;
+    expect(r.body).toBe(stream);
+    expect(JSON.parse(new TextDecoder().decode(await r.arrayBuffer())).target).toBe('/echo');
+    expect(r.bodyUsed).toBe(true);
+    const read = await f(`${s.httpA}/slow-body`);
+    const reader = read.body!.getReader();
+    await reader.read();
+    reader.releaseLock();
+    expect(read.bodyUsed).toBe(true);
+    await expect(read.text()).rejects.toThrow(new TypeError('Body is unusable: Body has already been read'));
+    await read.body!.cancel();
+  });
+
+  it('clone() of an unread response tees it: both read the whole body', async () => {
+    const r = await f(`${s.httpA}/echo/tee`);
+    const c = r.clone();
+    expect(c).toBeInstanceOf(Response);
+    expect(c.url).toBe(r.url);
+    const [a, b] = await Promise.all([r.text(), c.text()]);
+    expect(a).toBe(b);
+    expect(JSON.parse(a).target).toBe('/echo/tee');
+  });
+
+  it('blob() takes its type from Content-Type, and a decoded body reads whole', async () => {
+    const blob = await (await f(`${s.httpA}/echo`)).blob();
+    expect(blob.type).toBe('application/json');
+    expect(JSON.parse(await blob.text()).target).toBe('/echo');
+    const decoded = await (await f(`${s.httpA}/encoded?codings=gzip,br`)).text();
+    expect(decoded.length).toBeGreaterThan(0);
+    expect(decoded).toBe(await (await f(`${s.httpA}/encoded?codings=`)).text());
+  });
+
+  it('an abort while text() waits rejects it with the reason, and the origin serves the next request', async () => {
+    const ac = new AbortController();
+    const r = await f(`${s.httpA}/slow-body`, { signal: ac.signal });
+    const reading = r.text();
+    const reason = new Error('stop reading');
+    ac.abort(reason);
+    await expect(reading).rejects.toBe(reason);
+    expect(r.bodyUsed).toBe(true);
+    expect((await f(`${s.httpA}/echo`)).status).toBe(200);
+  });
+
+  it('an abort before anything was read errors the body asked for afterwards', async () => {
+    const ac = new AbortController();
+    const r = await f(`${s.httpA}/slow-body`, { signal: ac.signal });
+    const reason = new Error('gone');
+    ac.abort(reason);
+    await expect(r.text()).rejects.toBe(reason);
+    const again = await f(`${s.httpA}/slow-body`, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(again).toBe(reason);
+  });
+});
+
 describe('fetch: errors', () => {
   it('redirect: error rejects with a RedirectError', async () => {
     const cause = await causeOf(f(`${s.httpA}/redirect/301?to=/echo`, { redirect: 'error' }));
