@@ -14,7 +14,7 @@
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
-import { deferred, type Deferred, waitAtMost, wakeAll } from '../common/async.js';
+import { deferred, type Deferred, Eventual, waitAtMost, wakeAll } from '../common/async.js';
 import { BodyQueue } from '../common/body-queue.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
@@ -81,13 +81,16 @@ export interface Switched {
   rest: Buffer;
 }
 
+/** What request() resolves with once a request is in line: shared, it is the same for every one. */
+const RESOLVED_NULL: Promise<null> = Promise.resolve(null);
+
 /** One request and its response. */
 interface Exchange {
   method: string;
   path: string;
   head: RequestHead;
   body: NormalisedBody | null;
-  response: Deferred<HTTP11Response>;
+  response: Eventual<HTTP11Response>;
   bodyQueue: BodyQueue;
   trailers: HTTPHeaderMap | null;
   /** The head went out. */
@@ -214,18 +217,29 @@ export class HTTP11Connection {
    * @throws TypeError for an illegal method, path, header name or value
    *   (CR or LF included), before anything is sent.
    */
-  async request(method: string, url: string, options: HTTP11RequestOptions = {}): Promise<null> {
-    const ex = this.prepare(method, url, options, undefined);
+  request(method: string, url: string, options: HTTP11RequestOptions = {}): Promise<null> {
+    let ex: Exchange;
+    try {
+      ex = this.prepare(method, url, options, undefined);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const signal = options.signal;
     if (signal !== undefined) {
-      if (signal.aborted) throw abortError(signal);
+      if (signal.aborted) return Promise.reject(abortError(signal));
       const onAbort = (): void => this.stalled(ex, abortError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       // Once the exchange is over (or failed) the listener has nothing to do.
       ex.unlisten = () => signal.removeEventListener('abort', onAbort);
     }
-    await this.submit(ex);
-    return null;
+    if (this.socket !== null && !this.socket.destroyed && this.closed === null && !this.closing && !this.switched) {
+      // Connected: in line at once, with no wait (this runs per request).
+      // The write waits for a microtask, as it did behind the wait for the
+      // connection: a close() right after this call still finds it unsent.
+      this.enqueue(ex, true);
+      return RESOLVED_NULL;
+    }
+    return this.submit(ex).then(() => null);
   }
 
   /** Lets the process exit while this connection is idle (`unref()`), or not (`ref()`, the default); kept across reconnects. */
@@ -416,7 +430,7 @@ export class HTTP11Connection {
       path: url,
       head,
       body,
-      response: deferred<HTTP11Response>(),
+      response: new Eventual<HTTP11Response>(),
       bodyQueue: new BodyQueue(
         {
           bodyConsumed: () => this.maybeResume(ex),
@@ -456,11 +470,28 @@ export class HTTP11Connection {
     if (this.current === null && this.queue.length === 0) await this.connect();
     // close() may have come while connecting.
     this.refuseIfClosing();
+    this.enqueue(ex);
+  }
+
+  /** Puts a request in line on a connection that is up; with `later`, it is sent from a microtask. */
+  private enqueue(ex: Exchange, later = false): void {
     this.queue.push(ex);
     this.outstanding.push(ex);
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: null, method: ex.method, path: ex.path });
-    this.pump();
+    if (!later) {
+      this.pump();
+    } else if (this.current === null && !this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(this.queuedPump);
+    }
   }
+
+  private pumpQueued = false;
+
+  private readonly queuedPump = (): void => {
+    this.pumpQueued = false;
+    this.pump();
+  };
 
   /** Sends the next queued request when the wire is free, reconnecting if need be. */
   private pump(): void {
