@@ -15,7 +15,8 @@ import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { debuglog } from 'node:util';
 import { deferred, type Deferred, Eventual, waitAtMost, wakeAll } from '../common/async.js';
-import { BodyQueue } from '../common/body-queue.js';
+import { BodyQueue, type BodyOwner } from '../common/body-queue.js';
+import type { ResponseOwner } from '../common/response.js';
 import { normaliseBody, type NormalisedBody, type RequestBody } from '../common/body.js';
 import { channels } from '../common/diagnostics.js';
 import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
@@ -81,6 +82,41 @@ export interface Switched {
   rest: Buffer;
 }
 
+/** What an exchange's owner asks of its connection (one object per connection). */
+interface ExchangeHost {
+  maybeResume(ex: Exchange): void;
+  stalled(ex: Exchange, error: HyperwireError): void;
+  abandon(ex: Exchange): void;
+}
+
+/**
+ * The owner of an exchange's body queue and response: one object, its
+ * methods on the prototype, where closures for each would be four.
+ */
+class ExchangeOwner implements BodyOwner, ResponseOwner {
+  constructor(
+    private readonly host: ExchangeHost,
+    private readonly ex: Exchange,
+  ) {}
+
+  bodyConsumed(): void {
+    this.host.maybeResume(this.ex);
+  }
+
+  /** A body that stalls holds the wire: it fails, and the socket goes so that requests queued behind it can proceed on a new one. */
+  bodyTimedOut(error: ReadTimeoutError): void {
+    this.host.stalled(this.ex, error);
+  }
+
+  responseTrailers(): HTTPHeaderMap | null {
+    return this.ex.trailers;
+  }
+
+  closeResponse(): void {
+    this.host.abandon(this.ex);
+  }
+}
+
 /** What request() resolves with once a request is in line: shared, it is the same for every one. */
 const RESOLVED_NULL: Promise<null> = Promise.resolve(null);
 
@@ -92,6 +128,8 @@ interface Exchange {
   body: NormalisedBody | null;
   response: Eventual<HTTP11Response>;
   bodyQueue: BodyQueue;
+  /** What its body queue and its response call back. */
+  owner: ExchangeOwner;
   trailers: HTTPHeaderMap | null;
   /** The head went out. */
   sent: boolean;
@@ -190,10 +228,12 @@ export class HTTP11Connection {
     this.givenSocket = options.socket;
   }
 
-  /** close() was called: nothing new starts. */
-  private get closing(): boolean {
-    return this.dialAbort.signal.aborted;
-  }
+  /**
+   * close() was called: nothing new starts. A field, not the dial signal's
+   * `aborted`: a pool asks every connection's isAvailable per request, and
+   * AbortSignal's getter checks its receiver each time.
+   */
+  private closing = false;
 
   /** Connects now (requests do this on their own). */
   connect(): Promise<void> {
@@ -373,6 +413,7 @@ export class HTTP11Connection {
    */
   async close(): Promise<void> {
     if (this.closing) return;
+    this.closing = true;
     this.dialAbort.abort();
     const error = new ConnectionError('HW_ERR_CONNECTION_CLOSED', 'Connection closed: request not sent');
     for (const ex of this.queue.splice(0)) this.fail(ex, error);
@@ -431,15 +472,8 @@ export class HTTP11Connection {
       head,
       body,
       response: new Eventual<HTTP11Response>(),
-      bodyQueue: new BodyQueue(
-        {
-          bodyConsumed: () => this.maybeResume(ex),
-          // A body that stalls holds the wire: it fails, and the socket goes so
-          // that requests queued behind it can proceed on a new one.
-          bodyTimedOut: (error) => this.stalled(ex, error),
-        },
-        readTimeout,
-      ),
+      bodyQueue: null!,
+      owner: null!,
       trailers: null,
       sent: false,
       reused: false,
@@ -456,6 +490,8 @@ export class HTTP11Connection {
       unlisten: null,
       headDeadline: null,
     };
+    ex.owner = new ExchangeOwner(this.exchangeHost, ex);
+    ex.bodyQueue = new BodyQueue(ex.owner, readTimeout);
     return ex;
   }
 
@@ -488,6 +524,13 @@ export class HTTP11Connection {
 
   private pumpQueued = false;
 
+  /** What every exchange's owner of this connection calls back. */
+  private readonly exchangeHost: ExchangeHost = {
+    maybeResume: (ex) => this.maybeResume(ex),
+    stalled: (ex, error) => this.stalled(ex, error),
+    abandon: (ex) => this.abandon(ex),
+  };
+
   private readonly queuedPump = (): void => {
     this.pumpQueued = false;
     this.pump();
@@ -518,7 +561,7 @@ export class HTTP11Connection {
     this.parser.expect(ex.method);
     ex.onSent?.();
     ex.onSent = null;
-    debug('http/1.1 %s %s', ex.method, ex.path);
+    if (debug.enabled) debug('http/1.1 %s %s', ex.method, ex.path);
     const bytes = ex.body?.bytes;
     if (bytes !== undefined && !ex.head.expectContinue) {
       // Head and body in one write when the body is in memory.
@@ -738,10 +781,7 @@ export class HTTP11Connection {
       version,
       headers: new HTTPHeaderMap(headers),
       body: ex.bodyQueue,
-      owner: {
-        responseTrailers: () => ex.trailers,
-        closeResponse: () => this.abandon(ex),
-      },
+      owner: ex.owner,
     });
     if (channels.responseHeaders.hasSubscribers) channels.responseHeaders.publish({ connection: this, streamId: null, status });
     this.disarmHead(ex);
