@@ -133,6 +133,23 @@ function isConnectionSpecific(name: string): boolean {
 
 /** Checks regular fields shared by every kind of block (§8.2). */
 function checkRegular(name: string, value: string, streamId: number): void {
+  if (name === 'te' && value !== 'trailers') throw malformedResponse(streamId, 'TE other than trailers');
+  if (!GOOD_NAMES.has(name)) checkName(name, streamId);
+  if (!GOOD_VALUES.has(value)) checkValue(name, value, streamId);
+}
+
+/**
+ * Names and values that passed the checks, which depend on nothing else:
+ * most fields of a response come from the HPACK tables, the same string
+ * each time, whose hash a lookup computes once. Bounded, and emptied when
+ * full; long values are not kept.
+ */
+const GOOD_NAMES = new Set<string>();
+const GOOD_VALUES = new Set<string>();
+const GOOD_MAX = 512;
+const GOOD_VALUE_LENGTH = 256;
+
+function checkName(name: string, streamId: number): void {
   // One pass over the name, on the per-header path: a token (RFC 9110
   // §5.6.2) with no uppercase (§8.2.1); uppercase is the error reported
   // when both apply.
@@ -146,11 +163,18 @@ function checkRegular(name: string, value: string, streamId: number): void {
   if (upper) throw malformedResponse(streamId, `uppercase in field name ${JSON.stringify(name)}`);
   if (invalid) throw malformedResponse(streamId, `invalid field name ${JSON.stringify(name)}`);
   if (isConnectionSpecific(name)) throw malformedResponse(streamId, `connection-specific field ${name}`);
-  if (name === 'te' && value !== 'trailers') throw malformedResponse(streamId, 'TE other than trailers');
+  if (GOOD_NAMES.size >= GOOD_MAX) GOOD_NAMES.clear();
+  GOOD_NAMES.add(name);
+}
+
+function checkValue(name: string, value: string, streamId: number): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0 || c === 0x0a || c === 0x0d) throw malformedResponse(streamId, `NUL, CR or LF in the value of ${name}`);
   }
+  if (value.length > GOOD_VALUE_LENGTH) return;
+  if (GOOD_VALUES.size >= GOOD_MAX) GOOD_VALUES.clear();
+  GOOD_VALUES.add(value);
 }
 
 /**

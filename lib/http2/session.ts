@@ -38,6 +38,7 @@ import { builtinHeaderCodec, type HeaderCodec, type HeaderCodecFactory } from '.
 import type { HeaderInput } from '../hpack/encoder.js';
 import type { HTTPHeaderMap } from '../common/headers.js';
 import { checkPushedRequest, checkResponseHead, checkTrailers, malformedResponse, type PushedRequest } from './header-rules.js';
+import { ClosedStreams, type ClosedHow } from './closed-streams.js';
 import { FlowControlManager, type BaseFlowControlManager, type WindowManagerClass } from './window.js';
 
 /** The protocol's initial window size, for the connection and for streams (§6.9.2). */
@@ -123,17 +124,6 @@ interface Stream {
 
 const NO_EVENTS: readonly SessionEvent[] = Object.freeze([]);
 
-/** Closed streams remembered, so late frames on them are told apart from frames on idle streams. */
-const CLOSED_MEMORY = 1000;
-
-/**
- * How a remembered stream closed: normally (END_STREAM both ways, or reset
- * by the peer), reset by us (late frames are dropped quietly), or stopped by
- * the peer after its complete response (§8.1: the rest of the request body
- * is not wanted, and that is not an error).
- */
-type ClosedHow = 'ended' | 'reset-by-us' | 'request-stopped';
-
 /**
  * The engine. Construct, call {@link start}, then feed {@link receive} and
  * drain {@link takeOutput} after every call.
@@ -170,13 +160,7 @@ export class ClientSession {
   private peerSettingsSeen = false;
 
   private readonly streams = new Map<number, Stream>();
-  private readonly closed = new Map<number, ClosedHow>();
-  /**
-   * The ids in `closed`, oldest first, in a ring: the oldest is forgotten
-   * without an iterator over the map, which this runs for every stream.
-   */
-  private readonly closedOrder = new Int32Array(CLOSED_MEMORY);
-  private closedNext = 0;
+  private readonly closed = new ClosedStreams();
   private nextStreamId = 1;
   private lastPromisedId = 0;
   /** Highest stream id the peer initiated and we processed (for our GOAWAY). */
@@ -931,18 +915,9 @@ export class ClientSession {
   }
 
   private rememberClosed(id: number, how: ClosedHow): void {
-
-    const size = this.closed.size;
     this.closed.set(id, how);
-    // Already remembered: only how it closed changed.
-    if (this.closed.size === size) return;
-    const slot = this.closedNext;
-    // Forget the oldest once the ring is full; late frames on it are then
-    // dropped as if reset.
-    if (size === CLOSED_MEMORY) this.closed.delete(this.closedOrder[slot]!);
-    this.closedOrder[slot] = id;
-    this.closedNext = slot + 1 === CLOSED_MEMORY ? 0 : slot + 1;
   }
+
 
   /** A stream error: RST_STREAM to the peer, a streamError event for the owner (§5.4.2). */
   private streamError(streamId: number, error: HyperwireError): void {

@@ -579,11 +579,11 @@ describe('streams and responses', () => {
     expectGoaway(peer, ErrorCode.STREAM_CLOSED);
   });
 
-  it('remembers the last 1000 closed streams; older ones are dropped as if reset', () => {
+  it('remembers the last 1024 closed streams; older ones are dropped as if reset', () => {
     const peer = new Peer();
     peer.handshake();
     const block = (): Buffer => Buffer.from([0x88]); // :status 200, static index 8
-    for (let i = 0; i < 1001; i++) {
+    for (let i = 0; i < 1025; i++) {
       const id = peer.client.openStream(getRequest(), true);
       peer.receive(headersFrame(id, block(), { endStream: true }));
     }
