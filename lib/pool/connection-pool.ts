@@ -400,17 +400,7 @@ export class HTTPConnectionPool {
       this.release(slot);
       throw err;
     }
-    if (req.preloadContent) {
-      // preload(), without its own async frame: this runs per request.
-      let body: Buffer;
-      try {
-        body = await response.preloadRead();
-      } catch (err) {
-        response.preloadFailed();
-        throw err;
-      }
-      response.preloaded(body);
-    }
+    if (req.preloadContent) await response.preload();
     return response;
   }
 

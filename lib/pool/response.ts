@@ -139,35 +139,14 @@ export class HTTPResponse {
    * of the chunking `read()` offers (this runs per preloaded request).
    */
   async preload(): Promise<void> {
-    let body: Buffer;
     try {
-      body = await this.preloadRead();
+      this.body = await this.inner.read(undefined, { decodeContent: this.decodeContent });
     } catch (err) {
-      this.preloadFailed();
+      this.inner.close();
+      this.release();
       throw err;
     }
-    this.preloaded(body);
-  }
-
-  /**
-   * @internal {@link preload} in steps, for a caller that awaits the read
-   * itself rather than through one more async function (the pool does,
-   * per request): the connection's read of the whole body...
-   */
-  preloadRead(): Promise<Buffer> {
-    return this.inner.read(undefined, { decodeContent: this.decodeContent });
-  }
-
-  /** @internal ...then what it read, which becomes {@link data}, and the connection goes back... */
-  preloaded(body: Buffer): void {
-    this.body = body;
     this.ended = true;
-    this.release();
-  }
-
-  /** @internal ...or, when the read failed, the connection's response is closed and it goes back. */
-  preloadFailed(): void {
-    this.inner.close();
     this.release();
   }
 
