@@ -13,8 +13,6 @@ import { ReadTimeoutError, type HyperwireError } from './errors.js';
 import { asBuffer } from './latin1.js';
 import { cancelDeadline, startDeadline, type Deadline } from './timers.js';
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * What a body queue tells its connection. An interface, not two callbacks:
  * the queue is made per response, and the connection's record of the
@@ -26,6 +24,8 @@ export interface BodyOwner {
   /** A read waited past the read timeout and has failed with `error`. */
   bodyTimedOut(error: ReadTimeoutError): void;
 }
+
+const EMPTY = new Uint8Array(0);
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 export class BodyQueue implements AsyncIterableIterator<Buffer> {

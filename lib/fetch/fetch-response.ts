@@ -62,7 +62,15 @@ function refuseMutation(): never {
   throw new TypeError('immutable');
 }
 
-/** Makes a Headers object refuse changes, as the "immutable" guard does. */
+/**
+ * `bytes` over an ArrayBuffer of their own and of their exact size: a
+ * Buffer may be a view into a shared pool, and its slice() is a view too,
+ * so a copy is made with Uint8Array's constructor when needed.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
+}
+
 /**
  * Headers whose changes are refused: the prototype a response's headers
  * get. One prototype for all, set in one step: three properties defined on
@@ -74,6 +82,7 @@ const LOCKED_HEADERS: object = Object.create(Headers.prototype, {
   delete: { value: refuseMutation, configurable: true },
 });
 
+/** Makes a Headers object refuse changes, as the "immutable" guard does. */
 function lockHeaders(headers: Headers): void {
   Object.setPrototypeOf(headers, LOCKED_HEADERS);
 }
@@ -102,7 +111,7 @@ export class FetchResponse extends Response {
    * stream was made; otherwise as the platform reads a stream. Rejects as
    * the platform does for a body used or locked.
    */
-  static #bytes(r: FetchResponse, lazy: ResponseBody): Promise<Uint8Array> {
+  static #bytes(lazy: ResponseBody): Promise<Uint8Array> {
     if (!lazy.usable) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
     if (!lazy.touched) return lazy.readAll();
     return new Response(lazy.stream).arrayBuffer().then((b) => new Uint8Array(b));
@@ -169,10 +178,7 @@ export class FetchResponse extends Response {
       Object.defineProperty(
         FetchResponse.prototype,
         'bytes',
-        method('bytes', async (r, lazy) => {
-          const bytes = await FetchResponse.#bytes(r, lazy);
-          return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
-        }),
+        method('bytes', async (_, lazy) => ownBytes(await FetchResponse.#bytes(lazy))),
       );
     }
     Object.defineProperties(FetchResponse.prototype, {
@@ -184,14 +190,9 @@ export class FetchResponse extends Response {
       ok: getter('ok', (r) => r.#state.status >= 200 && r.#state.status <= 299),
       body: lazyGetter('body', (lazy) => lazy.stream),
       bodyUsed: lazyGetter('bodyUsed', (lazy) => lazy.used),
-      arrayBuffer: method('arrayBuffer', async (r, lazy) => {
-        const bytes = await FetchResponse.#bytes(r, lazy);
-        // A Buffer may be a view into a shared pool: the caller gets its own
-        // (a copy made with Uint8Array's constructor: Buffer's slice() is a view).
-        return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
-      }),
-      text: method('text', async (r, lazy) => decoder.decode(await FetchResponse.#bytes(r, lazy))),
-      json: method('json', async (r, lazy) => JSON.parse(decoder.decode(await FetchResponse.#bytes(r, lazy))) as unknown),
+      arrayBuffer: method('arrayBuffer', async (_, lazy) => ownBytes(await FetchResponse.#bytes(lazy)).buffer),
+      text: method('text', async (_, lazy) => decoder.decode(await FetchResponse.#bytes(lazy))),
+      json: method('json', async (_, lazy) => JSON.parse(decoder.decode(await FetchResponse.#bytes(lazy))) as unknown),
       blob: method('blob', (r, lazy) => FetchResponse.#platform(r, lazy).blob()),
       formData: method('formData', (r, lazy) => FetchResponse.#platform(r, lazy).formData()),
       clone: {

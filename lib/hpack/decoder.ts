@@ -5,8 +5,7 @@
 import { HPACKDecodingError, HeaderListSizeError } from '../common/errors.js';
 import { asLatin1Buffer, latin1String, type Latin1Buffer } from '../common/latin1.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
-import { huffmanDecodeInto } from './huffman.js';
-import { decodeInteger, type Cursor } from './primitives.js';
+import { decodeInteger, stringInto, truncated, type Cursor } from './primitives.js';
 import { STATIC_NAMES, STATIC_SIZES, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 
 /** The protocol's initial SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2). */
@@ -93,8 +92,8 @@ export class Decoder {
 
   /**
    * {@link decode}, as one flat list: `[name0, value0, name1, value1, …]`.
-   * What the HTTP/2 engine reads: no array per field, which is a fifth of
-   * the decoder's work for a block of indexed fields.
+   * What the HTTP/2 engine reads: no array per field (measured, about 3%
+   * of the decode pass over the hpack-test-case stories).
    */
   decodeFlat(block: Uint8Array): string[] {
     const buf = asLatin1Buffer(block);
@@ -282,14 +281,7 @@ export class Decoder {
         if (length > end - pos) throw truncated();
         const stop = pos + length;
         const start = at;
-        if (first >= 0x80) {
-          at += huffmanDecodeInto(buf, pos, stop, octets, at);
-        } else if (length > COPY_LOOP_MAX) {
-          buf.copy(octets, at, pos, stop);
-          at += length;
-        } else {
-          for (let i = pos; i < stop; i++) octets[at++] = buf[i]!;
-        }
+        at = stringInto(buf, pos, stop, first >= 0x80, octets, at);
         pos = stop;
         size += at - start;
         pending[k + 1] = at;
@@ -466,16 +458,6 @@ function growShared(n: number): void {
  * with more makes its literals strings in runs of 512.
  */
 const pending = new Int32Array(512 * PENDING_WORDS);
-
-/**
- * Raw literals up to this long are copied octet by octet; longer ones with
- * one native copy, which costs more to call than a short loop.
- */
-const COPY_LOOP_MAX = 32;
-
-function truncated(): HPACKDecodingError {
-  return new HPACKDecodingError('HPACK block ends inside a representation', 'HW_ERR_HPACK_TRUNCATED');
-}
 
 function badIndex(index: number, dynamicLength: number): HPACKDecodingError {
   return new HPACKDecodingError(

@@ -52,17 +52,7 @@ export class DynamicTable {
 
   /** Name of the entry at `i` (0 = newest). The caller has checked `i < length`. */
   nameAt(i: number): string {
-    return this.names[(this.head + this.length - 1 - i) & this.mask]!;
-  }
-
-  /** Value of the entry at `i` (0 = newest). The caller has checked `i < length`. */
-  valueAt(i: number): string {
-    return this.values[(this.head + this.length - 1 - i) & this.mask]!;
-  }
-
-  /** Size of the entry at `i` (0 = newest). The caller has checked `i < length`. */
-  sizeAt(i: number): number {
-    return this.sizes[(this.head + this.length - 1 - i) & this.mask]!;
+    return this.names[this.slotOf(i)]!;
   }
 
   /**
@@ -92,7 +82,7 @@ export class DynamicTable {
    * name only if one is given. The caller has checked `i < length`.
    */
   complete(i: number, name: string | undefined, value: string): void {
-    const slot = (this.head + this.length - 1 - i) & this.mask;
+    const slot = this.slotOf(i);
     if (name !== undefined) this.names[slot] = name;
     this.values[slot] = value;
   }

@@ -86,34 +86,21 @@ export function encodedIntegerLength(value: number, prefixBits: number): number 
 }
 
 /**
- * Reads the string literal at `cur.pos` (RFC 7541 §5.2), writes its octets
- * to `out` from `at`, Huffman-decoded if its H bit is set, and advances the
- * cursor; returns where the octets end in `out`. The length is checked
- * against the block (`end`) before anything is decoded, so `out` needs room
- * for at most 8/5 of the literal's encoded length, plus the one octet
- * {@link huffmanDecodeInto} may overwrite after it.
+ * The data of a string literal (RFC 7541 §5.2), `buf[pos:stop)`, written to
+ * `out` from `at`, Huffman-decoded when `huffman` (its H bit); returns where
+ * the octets end in `out`. The caller has read the length prefix and
+ * checked it against the block, so `out` needs room for at most 8/5 of the
+ * literal's encoded length, plus the one octet {@link huffmanDecodeInto}
+ * may overwrite after it.
  *
  * Octets, not a string: the decoder makes one latin1 string of all the
  * literals of a block, which costs about half of one string per literal.
  */
-export function readStringInto(buf: Buffer, cur: Cursor, end: number, out: Uint8Array, at: number): number {
-  let pos = cur.pos;
-  if (pos >= end) throw truncated();
-  const first = buf[pos]!;
-  let length = first & 0x7f;
-  if (length === 0x7f) {
-    length = decodeInteger(buf, cur, end, 7);
-    pos = cur.pos;
-  } else {
-    pos++;
-  }
-  if (length > end - pos) throw truncated();
-  const stop = pos + length;
-  cur.pos = stop;
-  if (first >= 0x80) return at + huffmanDecodeInto(buf, pos, stop, out, at);
-  if (length > COPY_LOOP_MAX) {
+export function stringInto(buf: Buffer, pos: number, stop: number, huffman: boolean, out: Uint8Array, at: number): number {
+  if (huffman) return at + huffmanDecodeInto(buf, pos, stop, out, at);
+  if (stop - pos > COPY_LOOP_MAX) {
     buf.copy(out, at, pos, stop);
-    return at + length;
+    return at + stop - pos;
   }
   for (let i = pos; i < stop; i++) out[at++] = buf[i]!;
   return at;
@@ -125,6 +112,7 @@ export function readStringInto(buf: Buffer, cur: Cursor, end: number, out: Uint8
  */
 const COPY_LOOP_MAX = 32;
 
-function truncated(): HPACKDecodingError {
+/** A block that ends inside a representation (it is complete, so this is malformed). */
+export function truncated(): HPACKDecodingError {
   return new HPACKDecodingError('HPACK block ends inside a representation', 'HW_ERR_HPACK_TRUNCATED');
 }

@@ -672,7 +672,7 @@ export class ClientSession {
   /** Refuses a promised stream before it opens: RST_STREAM, and it counts as reset by us. */
   private refusePush(promisedId: number, errorCode: number): void {
     this.emit(rstStreamFrame(promisedId, errorCode));
-    this.rememberClosed(promisedId, 'reset-by-us');
+    this.closed.set(promisedId, 'reset-by-us');
   }
 
   private onPushBlock(parentId: number, promisedId: number, decoded: string[] | HyperwireError): void {
@@ -891,7 +891,7 @@ export class ClientSession {
     stream.outQueued = 0;
     this.streams.delete(stream.id);
     this.blocked.delete(stream.id);
-    this.rememberClosed(stream.id, how);
+    this.closed.set(stream.id, how);
     if (stream.pushed) {
       this.openPushes--;
     } else {
@@ -913,11 +913,6 @@ export class ClientSession {
       this.closeStream(stream);
     }
   }
-
-  private rememberClosed(id: number, how: ClosedHow): void {
-    this.closed.set(id, how);
-  }
-
 
   /** A stream error: RST_STREAM to the peer, a streamError event for the owner (§5.4.2). */
   private streamError(streamId: number, error: HyperwireError): void {

@@ -18,6 +18,7 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import type { RequestBody } from '../common/body.js';
+import { Eventual } from '../common/async.js';
 import { abortError, ReadTimeoutError } from '../common/errors.js';
 import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.js';
 import type { HeadersInit } from '../common/headers.js';
@@ -116,15 +117,14 @@ interface Slot {
   unwatch: () => void;
 }
 
-/** A request waiting for a connection. */
 /**
  * A request queued for a connection. A class, and the listener on its
  * AbortSignal itself (`handleEvent`), so a wait makes no closures but the
  * one its deadline calls: a blocking pool queues most requests.
  */
 class Waiter {
-  resolve!: (slot: Slot) => void;
-  reject!: (error: Error) => void;
+  /** The slot it gets, or why it gets none. */
+  readonly slot = new Eventual<Slot>();
   deadline: Deadline | undefined = undefined;
 
   constructor(
@@ -142,15 +142,6 @@ class Waiter {
     if (this.deadline !== undefined) cancelDeadline(this.deadline);
     this.signal?.removeEventListener('abort', this);
   }
-}
-
-/** The Waiter whose promise is being made (its executor runs at once). */
-let makingWaiter: Waiter | null = null;
-
-function takeWaiterSettlers(resolve: (slot: Slot) => void, reject: (error: Error) => void): void {
-  makingWaiter!.resolve = resolve;
-  makingWaiter!.reject = reject;
-  makingWaiter = null;
 }
 
 /** The parts of a request the pool sends as they are. */
@@ -455,8 +446,7 @@ export class HTTPConnectionPool {
   /** Queues for a connection: aborted by `signal`, and in a blocking pool given up after poolTimeout. */
   private wait(signal: AbortSignal | undefined, connectTimeout: number): Promise<Slot> {
     const waiter = new Waiter(this, signal, connectTimeout);
-    makingWaiter = waiter;
-    const promise = new Promise<Slot>(takeWaiterSettlers);
+    const promise = waiter.slot.promise;
     if (signal !== undefined) signal.addEventListener('abort', waiter, { once: true });
     // A blocking pool at its size may wait for long: poolTimeout bounds it
     // (urllib3's pool_timeout). Otherwise the wait is for a dial in
@@ -481,7 +471,7 @@ export class HTTPConnectionPool {
     if (i < 0) return;
     this.waiters.splice(i, 1);
     waiter.cleanup();
-    waiter.reject(error);
+    waiter.slot.reject(error);
   }
 
   /** Hands free capacity (or new connections) to waiting requests, in order. */
@@ -493,7 +483,7 @@ export class HTTPConnectionPool {
       else return;
       const waiter = this.waiters.shift()!;
       waiter.cleanup();
-      waiter.resolve(slot);
+      waiter.slot.resolve(slot);
     }
   }
 
@@ -669,7 +659,7 @@ export class HTTPConnectionPool {
   private failWaiters(error: Error): void {
     for (const w of this.waiters.splice(0)) {
       w.cleanup();
-      w.reject(error);
+      w.slot.reject(error);
     }
   }
 }

@@ -244,27 +244,11 @@ function streamOf(body: RequestBody): { body: AsyncIterable<Uint8Array>; started
 
 /** Origin-form path and query of `url`, keeping a bare '?' (an empty query is still one, RFC 3986 §3.4). */
 function pathOf(url: URL): string {
-  // The last URL's path is kept: a manager hands the same URL object for
-  // the same URL string, and its getters slice the href anew each time.
-  // The href (a stored string) tells whether the object has changed since.
+  if (url.search !== '') return url.pathname + url.search;
   const href = url.href;
-  if (url === lastPathUrl && href === lastPathHref) return lastPath;
-  let path: string;
-  if (url.search !== '') {
-    path = url.pathname + url.search;
-  } else {
-    const hash = href.indexOf('#');
-    path = href.charCodeAt((hash < 0 ? href.length : hash) - 1) === 0x3f ? `${url.pathname}?` : url.pathname;
-  }
-  lastPathUrl = url;
-  lastPathHref = href;
-  lastPath = path;
-  return path;
+  const hash = href.indexOf('#');
+  return href.charCodeAt((hash < 0 ? href.length : hash) - 1) === 0x3f ? `${url.pathname}?` : url.pathname;
 }
-
-let lastPathUrl: URL | null = null;
-let lastPathHref = '';
-let lastPath = '';
 
 /** Statuses Retry-After may ask a retry for (urllib3's RETRY_AFTER_STATUS_CODES). */
 const RETRY_AFTER = new Set([413, 429, 503]);
