@@ -216,6 +216,14 @@ export class HTTPConnection {
   }
 
   /**
+   * @internal The HTTP/2 connection underneath, once the protocol is known
+   * to be h2 (null otherwise): for a pool's per-request fast path.
+   */
+  get settledH2(): HTTP20Connection | null {
+    return this.upgrading === null ? this.h2 : null;
+  }
+
+  /**
    * Sends a request. Resolves to its stream ID on HTTP/2, or null on
    * HTTP/1.1. The first cleartext request may carry `Upgrade: h2c`: it
    * resolves once the server has answered that (1 if it switched).

@@ -73,17 +73,26 @@ export abstract class BaseResponse {
    * at the end). An empty Buffer means the end.
    */
   read(amt?: number, options: ReadOptions = {}): Promise<Buffer> {
-    if (amt === undefined && this.source === null && this.leftover === null && (options.decodeContent === false || !this.headers.has('content-encoding'))) {
-      // The whole of a body that has already arrived, as most small ones
-      // have by the time they are read: no promise per chunk.
-      const all = this.body.takeAll();
-      if (all !== null) {
-        this.source = this.body;
-        this.decoded = options.decodeContent ?? true;
-        return Promise.resolve(all);
-      }
+    if (amt === undefined) {
+      const all = this.readNow(options.decodeContent ?? true);
+      if (all !== null) return Promise.resolve(all);
     }
     return this.readFrom(amt, options);
+  }
+
+  /**
+   * @internal The whole body at once if it has already arrived, none of it
+   * has been read and it needs no decoding, as most small ones by the time
+   * they are read; null otherwise (then {@link read} it). No promise: a
+   * pool preloading a body takes this path per request.
+   */
+  readNow(decodeContent: boolean): Buffer | null {
+    if (this.source !== null || this.leftover !== null || (decodeContent && this.headers.has('content-encoding'))) return null;
+    const all = this.body.takeAll();
+    if (all === null) return null;
+    this.source = this.body;
+    this.decoded = decodeContent;
+    return all;
   }
 
   private async readFrom(amt: number | undefined, options: ReadOptions): Promise<Buffer> {

@@ -131,6 +131,12 @@ class StreamRecord implements BodyOwner, ResponseOwner {
   }
 }
 
+/** A request checked and ready to open. */
+interface PreparedRequest {
+  headers: HeaderInput[];
+  body: NormalisedBody | null;
+}
+
 interface QueuedRequest {
   headers: HeaderInput[];
   endStream: boolean;
@@ -299,42 +305,66 @@ export class HTTP20Connection {
    *   before anything is sent.
    */
   request(method: string, url: string, options: RequestOptions = {}): Promise<number> {
-    let body: NormalisedBody | null;
-    let headers: HeaderInput[];
-    try {
-      body = normaliseBody(options.body);
-      headers = requestHeaderList({
-        method,
-        scheme: this.secure ? 'https' : 'http',
-        authority: this.authority,
-        path: url,
-        headers: options.headers,
-      });
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (body !== null && body.length !== undefined && !hasContentLength(headers)) {
-      headers.push(['content-length', String(body.length)]);
-    }
-    const signal = options.signal;
-    if (signal?.aborted === true) return Promise.reject(abortError(signal));
-    const readTimeout = options.timeout ?? this.readTimeout;
-    if (this.connected && this.queue.length === 0 && this.failure === null && !this.closing && this.session.canOpenStream()) {
+    if (this.canOpenNow()) {
       // Connected, nothing queued before it and a stream slot free, as for
       // most requests on a busy connection: the stream opens now, with no
       // queue entry and no wait.
-      let id: number;
       try {
-        id = this.openRequest(headers, body === null, readTimeout, signal);
+        return Promise.resolve(this.openNow(method, url, options));
       } catch (err) {
         return Promise.reject(err as Error);
       }
-      if (body !== null) void this.sendBody(id, body.bytes, body.stream);
-      this.flush();
-      if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
-      return Promise.resolve(id);
     }
-    return this.requestLater(method, url, headers, body, readTimeout, signal);
+    let prepared: PreparedRequest;
+    try {
+      prepared = this.prepare(method, url, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.requestLater(method, url, prepared.headers, prepared.body, options.timeout ?? this.readTimeout, options.signal);
+  }
+
+  /**
+   * @internal Whether {@link openNow} can open a stream at once: connected,
+   * nothing queued before it, and a stream slot free.
+   */
+  canOpenNow(): boolean {
+    return this.connected && this.queue.length === 0 && this.failure === null && !this.closing && this.session.canOpenStream();
+  }
+
+  /**
+   * @internal {@link request}, synchronously, for a caller that has checked
+   * {@link canOpenNow}: the stream opens now and its ID is returned, with
+   * no promise. A pool's request on a busy connection takes this path.
+   *
+   * @throws TypeError for illegal input (nothing is sent), the abort
+   *   reason if the signal has fired.
+   */
+  openNow(method: string, url: string, options: RequestOptions = {}): number {
+    const { headers, body } = this.prepare(method, url, options);
+    const signal = options.signal;
+    if (signal?.aborted === true) throw abortError(signal);
+    const id = this.openRequest(headers, body === null, options.timeout ?? this.readTimeout, signal);
+    if (body !== null) void this.sendBody(id, body.bytes, body.stream);
+    this.flush();
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
+    return id;
+  }
+
+  /** A request's header list and body, checked; throws TypeError for illegal input. */
+  private prepare(method: string, url: string, options: RequestOptions): PreparedRequest {
+    const body = normaliseBody(options.body);
+    const headers = requestHeaderList({
+      method,
+      scheme: this.secure ? 'https' : 'http',
+      authority: this.authority,
+      path: url,
+      headers: options.headers,
+    });
+    if (body !== null && body.length !== undefined && !hasContentLength(headers)) {
+      headers.push(['content-length', String(body.length)]);
+    }
+    return { headers, body };
   }
 
   /** {@link request} for one that must wait: for the connection, or for a stream slot. */

@@ -25,13 +25,15 @@ import type { HeadersInit } from '../common/headers.js';
 import * as tls from 'node:tls';
 import { type Dialer, hostPort, normaliseFingerprint } from '../common/net.js';
 import { HTTPConnection, type HTTPConnectionOptions, type Protocol } from '../connection.js';
+import type { HTTP20Connection } from '../http2/connection.js';
+import type { HTTP20Response } from '../http2/response.js';
 import { ClosedPoolError, EmptyPoolError, HostChangedError } from './errors.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
 import { PushCache, type PushCacheOptions } from './push-cache.js';
 import { HTTPResponse } from './response.js';
 import { Timeout } from './timeout.js';
 import { Retry } from './retry.js';
-import { urlopenDefaults, urlopenWithRetries, type RetryInput, type UrlopenDefaults, type UrlopenOptions } from './urlopen.js';
+import { urlopenDefaults, urlopenWithRetries, type AttemptOutcome, type RetryInput, type UrlopenDefaults, type UrlopenOptions } from './urlopen.js';
 
 const debug = debuglog('hyperwire');
 
@@ -143,6 +145,9 @@ class Waiter {
     this.signal?.removeEventListener('abort', this);
   }
 }
+
+/** The release of a response whose body was read before it was made: nothing is left to give back. */
+function noRelease(): void {}
 
 /** The parts of a request the pool sends as they are. */
 export interface AttemptRequest {
@@ -393,6 +398,61 @@ export class HTTPConnectionPool {
     }
     if (req.preloadContent) await response.preload();
     return response;
+  }
+
+  /**
+   * @internal {@link attempt} without its waits, for the common case of a
+   * busy HTTP/2 origin: when the origin is known to speak h2, nothing waits
+   * for a connection, an h2 connection has a stream free, and the request
+   * has no body, signal, total timeout or push to look for and preloads its
+   * body. Then the stream opens now and the exchange costs one promise
+   * before the response. Returns null, having done nothing, when it cannot
+   * go so: use attempt().
+   *
+   * The outcome is handed on rather than returned, so the caller's checks
+   * of it (redirects, retries) add no promise: `outcome.onResponse` gets
+   * the preloaded response, `outcome.onError` whatever failed, and what
+   * they return is what the promise settles to.
+   */
+  attemptNow<T>(req: AttemptRequest, outcome: AttemptOutcome<T>): Promise<T> | null {
+    if (this.knownProtocol !== 'h2' || this.waiters.length > 0 || this.closed || this.pushes !== null) return null;
+    if (req.body !== undefined && req.body !== null) return null;
+    if (req.signal !== undefined || req.timeout.total !== undefined || !req.preloadContent) return null;
+    const slot = this.freeSlot();
+    if (slot === null) return null;
+    const h2 = slot.conn.settledH2;
+    if (h2 === null || !h2.canOpenNow()) return null;
+    this.take(slot);
+    if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: slot.conn });
+    return this.exchangeNow(slot, h2, req, outcome);
+  }
+
+  private async exchangeNow<T>(
+    slot: Slot,
+    h2: HTTP20Connection,
+    req: AttemptRequest,
+    outcome: AttemptOutcome<T>,
+  ): Promise<T> {
+    let raw: HTTP20Response | null = null;
+    let response: HTTPResponse;
+    try {
+      this.numRequests++;
+      const id = h2.openNow(req.method, req.path, { headers: req.headers, timeout: req.timeout.readTimeout ?? 0 });
+      raw = await h2.getResponse(id);
+      const decodeContent = req.decodeContent;
+      const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
+      response = new HTTPResponse({ response: raw, url: req.url, protocol: 'h2', decodeContent, release: noRelease, body });
+      if (debug.enabled) {
+        debug('%s "%s %s HTTP/2" %d %s', this.origin, req.method, req.path, raw.status, raw.headers.first('content-length') ?? '-');
+      }
+    } catch (err) {
+      // As attempt() and preload(): a body that failed is given up.
+      raw?.close();
+      this.release(slot);
+      return outcome.onError(err);
+    }
+    this.release(slot);
+    return outcome.onResponse(response);
   }
 
   /** The response to `req` from a kept push, or null if there is none (or it failed). */

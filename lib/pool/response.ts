@@ -21,6 +21,11 @@ export interface PoolResponseInit {
   /** Gives the connection or stream back (a body left unread has been closed first). */
   release: () => void;
   fromPush?: boolean;
+  /**
+   * The whole body, already read: the response is then complete, and its
+   * connection already given back (`release` is not called).
+   */
+  body?: Buffer;
   /** The retries as they stood when this response came (set by the pool). */
   retries?: Retry | null;
 }
@@ -69,6 +74,11 @@ export class HTTPResponse {
     this.giveBack = init.release;
     this.fromPush = init.fromPush ?? false;
     this.retries = init.retries ?? null;
+    if (init.body !== undefined) {
+      this.body = init.body;
+      this.ended = true;
+      this.released = true;
+    }
   }
 
   /** The whole body, when it was preloaded (or has been read with {@link read}); else null. */

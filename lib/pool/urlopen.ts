@@ -68,9 +68,22 @@ export function urlopenDefaults(options: { headers?: HeadersInit | undefined; re
   return { headers: options.headers, retries: Retry.fromInt(options.retries), timeout: Timeout.resolve(options.timeout) };
 }
 
+/** Where an attempt's outcome goes when it is handed on rather than returned. */
+export interface AttemptOutcome<T> {
+  /** The response (preloaded); what it returns is the request's result. */
+  onResponse(response: HTTPResponse): T | Promise<T>;
+  /** What failed; what it returns is the request's result. */
+  onError(error: unknown): Promise<T>;
+}
+
 /** Where one attempt of a request goes. */
 export interface AttemptTarget {
   attempt(req: AttemptRequest): Promise<HTTPResponse>;
+  /**
+   * The attempt with its outcome handed on, when it can go at once; null
+   * (nothing done) when it cannot. See `HTTPConnectionPool.attemptNow`.
+   */
+  attemptNow?<T>(req: AttemptRequest, outcome: AttemptOutcome<T>): Promise<T> | null;
 }
 
 /** Header fields never carried to another origin on a redirect, whatever `removeHeadersOnRedirect` says. */
@@ -98,126 +111,214 @@ export function absoluteUrl(url: string | URL): URL {
  * URL, with retries and redirects as `options.retries` and
  * `options.redirect` allow.
  */
-export async function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: string, url: URL, options: UrlopenOptions, defaults: UrlopenDefaults): Promise<HTTPResponse> {
-  if (typeof method !== 'string') throw new TypeError('method must be a string');
-  const followRedirects = options.redirect ?? true;
-  const r = options.retries;
-  // A Retry never changes (increment() makes a new one), so `false` needs no new one per request.
-  let retries = r === undefined ? defaults.retries : r === false ? (followRedirects ? NO_RETRIES : NO_RETRIES_NO_REDIRECTS) : Retry.fromInt(r, { redirect: followRedirects });
-  // A Timeout is used as it is: an attempt with a total clones it for its clock.
-  const t = options.timeout;
-  const timeout = t === undefined ? defaults.timeout : t instanceof Timeout ? t : Timeout.resolve(t);
-  const signal = options.signal;
-  let headers = options.headers ?? defaults.headers;
-  let body: RequestBody = options.body;
-  // A streamed body can go only once; whether it has started is watched so
-  // that an attempt that failed before taking any of it may still be retried.
-  const stream = streamOf(body);
-  if (stream !== null) body = stream.body;
-  const preloadContent = options.preloadContent ?? true;
-  const decodeContent = options.decodeContent ?? true;
+export function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: string, url: URL, options: UrlopenOptions, defaults: UrlopenDefaults): Promise<HTTPResponse> {
+  let exchange: Exchange;
+  let target: AttemptTarget;
+  try {
+    exchange = new Exchange(route, method, url, options, defaults);
+    target = route(url);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  // Most requests go at once and are answered with no redirect or retry:
+  // the first attempt then hands its outcome straight to the exchange.
+  return target.attemptNow?.(exchange.request(), exchange) ?? exchange.run(target);
+}
 
-  for (;;) {
-    const target = route(url);
-    let response: HTTPResponse;
-    try {
-      response = await target.attempt({
-        method,
-        path: pathOf(url),
-        url: url.href,
-        headers,
-        body,
-        timeout,
-        signal,
-        preloadContent,
-        decodeContent,
-      });
-    } catch (err) {
-      // An abort is the caller's decision, not a failure to retry; errors of
-      // the pool itself (closed, no connection free in time, another host)
-      // and of the caller's input are not the network's, and are thrown as
-      // they are, as urllib3 does.
-      if (signal?.aborted === true || !(isConnectError(err) || isReadError(err) || err instanceof TLSError)) throw err;
-      // A streamed body that has started to go cannot go again, whatever
-      // the error (even a refused stream took some of it).
-      if (stream !== null && stream.started) throw err;
-      retries = retries.increment({ method, url: url.href, error: err as Error });
-      debug("Retrying (%s) after connection broken by '%s': %s", retries.toString(), (err as Error).name, url.pathname);
-      await retries.sleep(null, signal);
-      continue;
+/** One request through its attempts: what it asks for now, and the retries left. */
+class Exchange implements AttemptOutcome<HTTPResponse> {
+  private method: string;
+  private url: URL;
+  private retries: Retry;
+  private headers: HeadersInit | undefined;
+  private body: RequestBody;
+  private readonly followRedirects: boolean;
+  private readonly timeout: Timeout;
+  private readonly signal: AbortSignal | undefined;
+  /**
+   * A streamed body can go only once; whether it has started is watched so
+   * that an attempt that failed before taking any of it may still be retried.
+   */
+  private readonly stream: WatchedStream | null;
+  private readonly preloadContent: boolean;
+  private readonly decodeContent: boolean;
+
+  constructor(
+    private readonly route: (url: URL) => AttemptTarget,
+    method: string,
+    url: URL,
+    options: UrlopenOptions,
+    defaults: UrlopenDefaults,
+  ) {
+    if (typeof method !== 'string') throw new TypeError('method must be a string');
+    this.method = method;
+    this.url = url;
+    const followRedirects = options.redirect ?? true;
+    this.followRedirects = followRedirects;
+    const r = options.retries;
+    // A Retry never changes (increment() makes a new one), so `false` needs no new one per request.
+    this.retries = r === undefined ? defaults.retries : r === false ? (followRedirects ? NO_RETRIES : NO_RETRIES_NO_REDIRECTS) : Retry.fromInt(r, { redirect: followRedirects });
+    // A Timeout is used as it is: an attempt with a total clones it for its clock.
+    const t = options.timeout;
+    this.timeout = t === undefined ? defaults.timeout : t instanceof Timeout ? t : Timeout.resolve(t);
+    this.signal = options.signal;
+    this.headers = options.headers ?? defaults.headers;
+    this.body = options.body;
+    this.stream = streamOf(this.body);
+    if (this.stream !== null) this.body = this.stream.body;
+    this.preloadContent = options.preloadContent ?? true;
+    this.decodeContent = options.decodeContent ?? true;
+  }
+
+  /** The next attempt's request. */
+  request(): AttemptRequest {
+    return {
+      method: this.method,
+      path: pathOf(this.url),
+      url: this.url.href,
+      headers: this.headers,
+      body: this.body,
+      timeout: this.timeout,
+      signal: this.signal,
+      preloadContent: this.preloadContent,
+      decodeContent: this.decodeContent,
+    };
+  }
+
+  onResponse(response: HTTPResponse): HTTPResponse | Promise<HTTPResponse> {
+    if (this.redirectTo(response) === null && !this.retriesStatus(response)) {
+      response.retries = this.retries;
+      return response;
     }
+    return this.run(null, response);
+  }
 
-    const location = followRedirects ? response.getRedirectLocation() : false;
-    if (typeof location === 'string' && location.length > 0) {
-      let next: Retry;
-      try {
-        next = retries.increment({ method, url: url.href, response });
-      } catch (err) {
-        if (err instanceof MaxRetryError && !retries.raiseOnRedirect) {
-          response.retries = retries;
-          return response;
+  onError(error: unknown): Promise<HTTPResponse> {
+    return this.run(null, null, { error });
+  }
+
+  /** The Location to follow from `response`, or null if it is not a redirect to follow. */
+  private redirectTo(response: HTTPResponse): string | null {
+    const location = this.followRedirects ? response.getRedirectLocation() : false;
+    return typeof location === 'string' && location.length > 0 ? location : null;
+  }
+
+  /** Whether `response`'s status is one the retries say to try again for. */
+  private retriesStatus(response: HTTPResponse): boolean {
+    const status = response.status;
+    return mayRetryStatus(this.retries, status) && this.retries.isRetry(this.method, status, response.headers.has('retry-after'));
+  }
+
+  /**
+   * The attempts, from the first on `target`, or from the outcome of one
+   * already made (`response`, or `failure`).
+   */
+  async run(target: AttemptTarget | null, response: HTTPResponse | null = null, failure?: { error: unknown }): Promise<HTTPResponse> {
+    const signal = this.signal;
+    const stream = this.stream;
+    for (;;) {
+      if (response === null) {
+        if (failure === undefined) target ??= this.route(this.url);
+        try {
+          if (failure !== undefined) throw failure.error;
+          response = await target!.attempt(this.request());
+        } catch (err) {
+          failure = undefined;
+          target = null;
+          // An abort is the caller's decision, not a failure to retry; errors of
+          // the pool itself (closed, no connection free in time, another host)
+          // and of the caller's input are not the network's, and are thrown as
+          // they are, as urllib3 does.
+          if (signal?.aborted === true || !(isConnectError(err) || isReadError(err) || err instanceof TLSError)) throw err;
+          // A streamed body that has started to go cannot go again, whatever
+          // the error (even a refused stream took some of it).
+          if (stream !== null && stream.started) throw err;
+          this.retries = this.retries.increment({ method: this.method, url: this.url.href, error: err as Error });
+          debug("Retrying (%s) after connection broken by '%s': %s", this.retries.toString(), (err as Error).name, this.url.pathname);
+          await this.retries.sleep(null, signal);
+          continue;
         }
-        await response.drainConn();
-        throw err;
       }
-      let nextUrl: URL;
-      try {
-        // A relative Location is resolved against the request's URL (RFC 9110 §10.2.2).
-        nextUrl = absoluteUrl(new URL(location, url));
-      } catch (err) {
-        response.releaseConn();
-        throw err instanceof HyperwireError ? err : new LocationParseError(location);
-      }
-      // 301 and 302 turn a POST into a GET in practice, and 303 turns any
-      // method but HEAD into GET (RFC 9110 §15.4.2-4); the body goes with
-      // the method. 307 and 308 keep both (§15.4.8-9).
-      const status = response.status;
-      if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method !== 'HEAD' && method !== 'GET')) {
-        method = 'GET';
-        body = undefined;
-        headers = withoutFields(headers, ['content-type', 'content-length', 'transfer-encoding']);
-      } else if (stream !== null && body !== undefined) {
-        response.releaseConn();
-        throw new BodyNotReplayableError(`Cannot follow the ${status} redirect to ${nextUrl.href}: the request body was a stream, and it has been sent`);
-      }
-      if (nextUrl.origin !== url.origin) headers = withoutFields(headers, [...next.removeHeadersOnRedirect, ...CROSS_ORIGIN_DROP]);
-      await response.drainConn();
-      debug('Redirecting %s -> %s', url.href, nextUrl.href);
-      retries = next;
-      await retries.sleepForRetry(response, signal);
-      url = nextUrl;
-      continue;
-    }
+      target = null;
+      const current = response;
+      response = null;
+      const url = this.url;
 
-    if (mayRetryStatus(retries, response.status) && retries.isRetry(method, response.status, response.headers.has('retry-after'))) {
-      let next: Retry;
-      try {
-        next = retries.increment({ method, url: url.href, response });
-      } catch (err) {
-        if (err instanceof MaxRetryError && !retries.raiseOnStatus) {
-          response.retries = retries;
-          return response;
+      const location = this.redirectTo(current);
+      if (location !== null) {
+        let next: Retry;
+        try {
+          next = this.retries.increment({ method: this.method, url: url.href, response: current });
+        } catch (err) {
+          if (err instanceof MaxRetryError && !this.retries.raiseOnRedirect) {
+            current.retries = this.retries;
+            return current;
+          }
+          await current.drainConn();
+          throw err;
         }
-        await response.drainConn();
-        throw err;
+        let nextUrl: URL;
+        try {
+          // A relative Location is resolved against the request's URL (RFC 9110 §10.2.2).
+          nextUrl = absoluteUrl(new URL(location, url));
+        } catch (err) {
+          current.releaseConn();
+          throw err instanceof HyperwireError ? err : new LocationParseError(location);
+        }
+        // 301 and 302 turn a POST into a GET in practice, and 303 turns any
+        // method but HEAD into GET (RFC 9110 §15.4.2-4); the body goes with
+        // the method. 307 and 308 keep both (§15.4.8-9).
+        const status = current.status;
+        const method = this.method;
+        if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method !== 'HEAD' && method !== 'GET')) {
+          this.method = 'GET';
+          this.body = undefined;
+          this.headers = withoutFields(this.headers, ['content-type', 'content-length', 'transfer-encoding']);
+        } else if (stream !== null && this.body !== undefined) {
+          current.releaseConn();
+          throw new BodyNotReplayableError(`Cannot follow the ${status} redirect to ${nextUrl.href}: the request body was a stream, and it has been sent`);
+        }
+        // Credentials and cookies stay with their origin (RFC 9110 §15.4).
+        if (nextUrl.origin !== url.origin) this.headers = withoutFields(this.headers, [...next.removeHeadersOnRedirect, ...CROSS_ORIGIN_DROP]);
+        await current.drainConn();
+        debug('Redirecting %s -> %s', url.href, nextUrl.href);
+        this.retries = next;
+        await next.sleepForRetry(current, signal);
+        this.url = nextUrl;
+        continue;
       }
-      if (stream !== null && stream.started) {
-        response.retries = retries;
-        return response;
-      }
-      await response.drainConn();
-      retries = next;
-      debug('Retry: %s (status %d)', url.pathname, response.status);
-      await retries.sleep(response, signal);
-      continue;
-    }
 
-    response.retries = retries;
-    return response;
+      if (this.retriesStatus(current)) {
+        let next: Retry;
+        try {
+          next = this.retries.increment({ method: this.method, url: url.href, response: current });
+        } catch (err) {
+          if (err instanceof MaxRetryError && !this.retries.raiseOnStatus) {
+            current.retries = this.retries;
+            return current;
+          }
+          await current.drainConn();
+          throw err;
+        }
+        // A streamed body that has been sent cannot be sent again: the
+        // response stands.
+        if (stream !== null && stream.started) {
+          current.retries = this.retries;
+          return current;
+        }
+        await current.drainConn();
+        this.retries = next;
+        debug('Retry: %s (status %d)', url.pathname, current.status);
+        await next.sleep(current, signal);
+        continue;
+      }
+
+      current.retries = this.retries;
+      return current;
+    }
   }
 }
 
-/** A copy of `headers` without the named fields (lower case), or `headers` itself if it has none of them. */
 function withoutFields(headers: HeadersInit | undefined, names: readonly string[]): HeadersInit | undefined {
   if (headers === undefined) return undefined;
   const map = new HTTPHeaderMap(headers);
@@ -227,7 +328,13 @@ function withoutFields(headers: HeadersInit | undefined, names: readonly string[
 }
 
 /** A streamed body wrapped so that we know whether any of it was taken; null for a body in memory. */
-function streamOf(body: RequestBody): { body: AsyncIterable<Uint8Array>; started: boolean } | null {
+/** A streamed request body, and whether it has started to go. */
+interface WatchedStream {
+  body: AsyncIterable<Uint8Array>;
+  started: boolean;
+}
+
+function streamOf(body: RequestBody): WatchedStream | null {
   if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) return null;
   const source = body as AsyncIterable<Uint8Array>;
   const watched = {
