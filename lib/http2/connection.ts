@@ -81,6 +81,11 @@ interface StreamHost {
   closeStream(record: StreamRecord): void;
 }
 
+/** A head deadline armed, whose time the head watch sets at its next look. */
+const UNSTAMPED = -1;
+/** Read timeouts below this (ms) are stamped when armed; longer ones by the head watch. */
+const STAMP_NOW_BELOW = 1000;
+
 /** No pushes: shared by every record until one is promised on it. */
 const NO_PUSHES: HTTP20Push[] = Object.freeze([]) as unknown as HTTP20Push[];
 
@@ -101,7 +106,11 @@ class StreamRecord implements BodyOwner, ResponseOwner {
   writable: (() => void) | null = null;
   /** Removes the listener on the request's AbortSignal, if it has one. */
   unlisten: (() => void) | null = null;
-  /** When the wait for the response head times out (Date.now() ms); 0 when no wait is armed. */
+  /**
+   * When the wait for the response head times out (Date.now() ms); 0 when
+   * no wait is armed, {@link UNSTAMPED} when it is armed and the head watch
+   * has yet to set the time.
+   */
   headDeadline = 0;
 
   constructor(
@@ -488,7 +497,11 @@ export class HTTP20Connection {
       // A deadline on the record, checked by the connection's watch, rather
       // than a timer or a promise around the response: this runs per
       // request, and the timeout almost never fires.
-      record.headDeadline = Date.now() + ms;
+      // A long timeout (the pools' default is minutes) is stamped by the
+      // watch at its next look rather than here, so a request reads no
+      // clock: it then fires at most two looks late, never early. A short
+      // one, which a caller means more exactly, is stamped now.
+      record.headDeadline = ms < STAMP_NOW_BELOW ? Date.now() + ms : UNSTAMPED;
       this.watchHeads(ms);
     }
     return promise;
@@ -1020,8 +1033,9 @@ export class HTTP20Connection {
   private headWatch: Deadline | null = null;
 
   /**
-   * Looks at the armed head deadlines every quarter of the shortest read
-   * timeout (at most every 250 ms, at least every 10 ms): a stream whose
+   * Looks at the armed head deadlines every quarter of the read timeout
+   * it was started for (at most every 250 ms, at least every 10 ms): it
+   * sets the time of those armed since its last look, and a stream whose
    * head is late is given up with a ReadTimeoutError.
    */
   private watchHeads(ms: number): void {
@@ -1034,6 +1048,11 @@ export class HTTP20Connection {
       for (const record of this.streams.values()) {
         const at = record.headDeadline;
         if (at === 0) continue;
+        if (at === UNSTAMPED) {
+          record.headDeadline = now + record.readTimeout;
+          armed = true;
+          continue;
+        }
         if (at <= now) {
           record.headDeadline = 0;
           this.timedOut(record, new ReadTimeoutError(`Timed out after ${record.readTimeout} ms waiting for response headers on stream ${record.id}`));

@@ -64,6 +64,24 @@ describe('per-request read timeout', () => {
     });
   }
 
+  it('h2: a long head timeout, timed by the connection\'s watch, never fires early and fires within two looks of it', async () => {
+    await using conn = h2();
+    // A request beside it, whose head the watch also waits for.
+    const beside = new AbortController();
+    const other = await conn.request('GET', '/stall', { timeout: 60_000, signal: beside.signal });
+    const otherFailed = conn.getResponse(other).catch((e: unknown) => e);
+    const started = Date.now();
+    const id = await conn.request('GET', '/stall', { timeout: 1000 });
+    const err = await conn.getResponse(id).catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(ReadTimeoutError);
+    expect((err as Error).message).toContain('1000 ms');
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(1000 + 2 * 250 + 500);
+    beside.abort();
+    expect(await otherFailed).toBeInstanceOf(RequestAbortedError);
+  });
+
   it('h2: a body that stalls past the request timeout fails the read and resets the stream', async () => {
     await using conn = h2();
     const id = await conn.request('GET', '/stall-body', { timeout: 150 });
