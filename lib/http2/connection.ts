@@ -174,9 +174,11 @@ export class HTTP20Connection {
   private connected = false;
   private failure: HyperwireError | null = null;
   private closing = false;
+  /**
+   * The streams' records, in the order the streams opened. A request's
+   * record stays until its response has been asked for and it has ended.
+   */
   private readonly streams = new Map<number, StreamRecord>();
-  /** Request streams whose response nobody has asked for yet, oldest first. */
-  private readonly outstanding = new Set<number>();
   private readonly queue: QueuedRequest[] = [];
   private readonly pings: Array<{ data: Uint8Array; done: Deferred<void> }> = [];
   private readonly pushWaiters = new Set<() => void>();
@@ -403,7 +405,6 @@ export class HTTP20Connection {
   private openRequest(headers: HeaderInput[], endStream: boolean, readTimeout: number, signal: AbortSignal | undefined): number {
     const id = this.session.openStream(headers, endStream);
     const record = this.track(id, false, readTimeout);
-    this.outstanding.add(id);
     if (signal !== undefined) this.listenForAbort(record, signal);
     return id;
   }
@@ -481,12 +482,10 @@ export class HTTP20Connection {
    */
   getResponse(streamId?: number): Promise<HTTP20Response> {
     if (streamId === undefined) {
-      // A Set keeps insertion order: its first is the oldest.
-      const oldest = this.outstanding.values().next();
-      if (oldest.done === true) return Promise.reject(new Error('No outstanding request to get a response for'));
-      streamId = oldest.value;
+      const oldest = this.oldestOutstanding();
+      if (oldest === undefined) return Promise.reject(new Error('No outstanding request to get a response for'));
+      streamId = oldest;
     }
-    this.outstanding.delete(streamId);
     const record = this.streams.get(streamId);
     if (record === undefined) return Promise.reject(new Error(`No stream ${streamId} on this connection`));
     record.taken = true;
@@ -505,6 +504,16 @@ export class HTTP20Connection {
       this.watchHeads(ms);
     }
     return promise;
+  }
+
+  /**
+   * The oldest request whose response nobody has asked for yet. A scan
+   * rather than a set kept per request: only getResponse() without an ID
+   * needs it, and a request pays nothing for it.
+   */
+  private oldestOutstanding(): number | undefined {
+    for (const record of this.streams.values()) if (!record.taken && !record.pushed) return record.id;
+    return undefined;
   }
 
   /**
@@ -631,8 +640,7 @@ export class HTTP20Connection {
     } else {
       const id = this.session.startUpgraded(upgraded.method);
       this.track(id, false);
-      this.outstanding.add(id);
-      this.flush();
+        this.flush();
       if (upgraded.rest.length > 0) this.onData(upgraded.rest);
     }
     this.connected = true;
