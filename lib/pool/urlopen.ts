@@ -172,10 +172,16 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
 
   /** The next attempt's request. */
   request(): AttemptRequest {
+    const url = this.url;
+    if (url !== lastUrl) {
+      lastUrl = url;
+      lastPath = pathOf(url);
+      lastHref = url.href;
+    }
     return {
       method: this.method,
-      path: pathOf(this.url),
-      url: this.url.href,
+      path: lastPath,
+      url: lastHref,
       headers: this.headers,
       body: this.body,
       timeout: this.timeout,
@@ -350,6 +356,16 @@ function streamOf(body: RequestBody): WatchedStream | null {
 }
 
 /** Origin-form path and query of `url`, keeping a bare '?' (an empty query is still one, RFC 3986 §3.4). */
+/**
+ * The last URL a request went to, with its path and href. A PoolManager
+ * hands the same URL object to every request for one URL, and each of
+ * these getters builds a new string; the URLs handed here are the pools'
+ * own and never change.
+ */
+let lastUrl: URL | null = null;
+let lastPath = '';
+let lastHref = '';
+
 function pathOf(url: URL): string {
   if (url.search !== '') return url.pathname + url.search;
   const href = url.href;
