@@ -146,9 +146,6 @@ class Waiter {
   }
 }
 
-/** The release of a response whose body was read before it was made: nothing is left to give back. */
-function noRelease(): void {}
-
 /** The parts of a request the pool sends as they are. */
 export interface AttemptRequest {
   method: string;
@@ -418,13 +415,19 @@ export class HTTPConnectionPool {
     if (this.knownProtocol !== 'h2' || this.waiters.length > 0 || this.closed || this.pushes !== null) return null;
     if (req.body !== undefined && req.body !== null) return null;
     if (req.signal !== undefined || req.timeout.total !== undefined || !req.preloadContent) return null;
-    const slot = this.freeSlot();
-    if (slot === null) return null;
-    const h2 = slot.conn.settledH2;
-    if (h2 === null || !h2.canOpenNow()) return null;
-    this.take(slot);
-    if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: slot.conn });
-    return this.exchangeNow(slot, h2, req, outcome);
+    // The first connection with a stream free, as freeSlot() picks; one
+    // that has died or closed is left for attempt() to take out.
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (slot.dialing || slot.probing) continue;
+      const h2 = slot.conn.settledH2;
+      if (h2 === null || !h2.canOpenNow() || slot.inUse >= h2.maxConcurrentStreams) continue;
+      this.take(slot);
+      if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: slot.conn });
+      return this.exchangeNow(slot, h2, req, outcome);
+    }
+    return null;
   }
 
   private async exchangeNow<T>(
@@ -441,7 +444,7 @@ export class HTTPConnectionPool {
       raw = await h2.getResponse(id);
       const decodeContent = req.decodeContent;
       const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
-      response = new HTTPResponse({ response: raw, url: req.url, protocol: 'h2', decodeContent, release: noRelease, body });
+      response = HTTPResponse.preloaded(raw, req.url, 'h2', decodeContent, body);
       if (debug.enabled) {
         debug('%s "%s %s HTTP/2" %d %s', this.origin, req.method, req.path, raw.status, raw.headers.first('content-length') ?? '-');
       }

@@ -10,6 +10,9 @@ import type { ConnectionResponse, Protocol } from '../connection.js';
 import type { Retry } from './retry.js';
 
 /** Statuses whose Location is followed (RFC 9110 §15.4). */
+/** The release of a response that has nothing left to give back. */
+function noRelease(): void {}
+
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** @internal What the pool gives a response. */
@@ -21,11 +24,6 @@ export interface PoolResponseInit {
   /** Gives the connection or stream back (a body left unread has been closed first). */
   release: () => void;
   fromPush?: boolean;
-  /**
-   * The whole body, already read: the response is then complete, and its
-   * connection already given back (`release` is not called).
-   */
-  body?: Buffer;
   /** The retries as they stood when this response came (set by the pool). */
   retries?: Retry | null;
 }
@@ -74,11 +72,18 @@ export class HTTPResponse {
     this.giveBack = init.release;
     this.fromPush = init.fromPush ?? false;
     this.retries = init.retries ?? null;
-    if (init.body !== undefined) {
-      this.body = init.body;
-      this.ended = true;
-      this.released = true;
-    }
+  }
+
+  /**
+   * @internal A response whose whole body was read before it was made: it
+   * is complete, and its connection already given back.
+   */
+  static preloaded(response: ConnectionResponse, url: string, protocol: Protocol, decodeContent: boolean, body: Buffer): HTTPResponse {
+    const r = new HTTPResponse({ response, url, protocol, decodeContent, release: noRelease });
+    r.body = body;
+    r.ended = true;
+    r.released = true;
+    return r;
   }
 
   /** The whole body, when it was preloaded (or has been read with {@link read}); else null. */
