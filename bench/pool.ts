@@ -32,7 +32,7 @@
  * one for each scenario (main() says why). WARMUP (default 3)
  * unrecorded rounds first; H2_REQUESTS and H1_REQUESTS set the requests per
  * measurement, COLD_BURSTS the cold bursts per contender per round;
- * BENCH_VERBOSE=1 prints every round's figure.
+ * BENCH_VERBOSE=1 prints every round's figure; BENCH_ONLY=h2 (or h1, cold) runs only those scenarios.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -302,8 +302,12 @@ async function main(): Promise<void> {
   // just before another measured the other slower (the JIT re-tuning shared
   // functions for the other protocol's objects), by up to a third.
   const script = fileURLToPath(import.meta.url);
+  // BENCH_ONLY=h2 (or h1,cold...) runs only those scenarios, so that one
+  // can be given many rounds.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const plan = Object.entries(PLAN).filter(([scenario]) => only === undefined || only.includes(scenario) || only.includes(scenario.replace(/-.*/, '')));
   const runners = new Map<string, Runner<string>>();
-  for (const [scenario, names] of Object.entries(PLAN)) {
+  for (const [scenario, names] of plan) {
     for (const name of names) runners.set(`${scenario} ${name}`, forkRunner<string>(script, name, [String(h2Port), String(h1Port)]));
   }
   const runOne = async (scenario: string, name: string, query = scenario): Promise<number> => {
@@ -325,8 +329,7 @@ async function main(): Promise<void> {
    * follows the same neighbour. Records nothing when `into` is null.
    */
   const round = async (reversed: boolean, into: Map<string, number[]> | null): Promise<void> => {
-    const plan = Object.entries(PLAN);
-    for (const [scenario, names] of reversed ? plan.reverse() : plan) {
+    for (const [scenario, names] of reversed ? [...plan].reverse() : plan) {
       const order = reversed ? [...names].reverse() : names;
       const bursts = scenario.startsWith('cold') ? COLD_BURSTS : 1;
       for (let b = 0; b < bursts; b++) {
@@ -368,37 +371,44 @@ async function main(): Promise<void> {
   };
   console.log(`nghttpd (h2, TLS) and nginx (HTTP/1.1, cleartext) on 127.0.0.1; each contender in a process of its own; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
   console.log("(range over the rounds; CPU: the client process's user + system time; connections: the library's count / the kernel's)");
-  console.log(`\n(a) h2, ${CONCURRENCY} concurrent callers, ${H2_REQUESTS} GETs of ${BODY} octets per measurement`);
-  line('PoolManager', 'h2 hyperwire pool', 'req/s', 'us/req');
-  line('HTTP20Connection (bare)', 'h2 hyperwire bare', 'req/s', 'us/req');
-  line('undici Agent (allowH2, 1 conn)', 'h2 undici', 'req/s', 'us/req');
-  console.log(`pool / bare = ${ratio('h2 hyperwire pool', 'h2 hyperwire bare')} (target >= 0.9), pool / undici = ${ratio('h2 hyperwire pool', 'h2 undici')}`);
-  console.log(`by CPU per request: pool / bare = ${cpuRatio('h2 hyperwire pool', 'h2 hyperwire bare')}, pool / undici = ${cpuRatio('h2 hyperwire pool', 'h2 undici')}`);
+  const ran = (scenario: string): boolean => plan.some(([s]) => s === scenario);
+  if (ran('h2')) {
+    console.log(`\n(a) h2, ${CONCURRENCY} concurrent callers, ${H2_REQUESTS} GETs of ${BODY} octets per measurement`);
+    line('PoolManager', 'h2 hyperwire pool', 'req/s', 'us/req');
+    line('HTTP20Connection (bare)', 'h2 hyperwire bare', 'req/s', 'us/req');
+    line('undici Agent (allowH2, 1 conn)', 'h2 undici', 'req/s', 'us/req');
+    console.log(`pool / bare = ${ratio('h2 hyperwire pool', 'h2 hyperwire bare')} (target >= 0.9), pool / undici = ${ratio('h2 hyperwire pool', 'h2 undici')}`);
+    console.log(`by CPU per request: pool / bare = ${cpuRatio('h2 hyperwire pool', 'h2 hyperwire bare')}, pool / undici = ${cpuRatio('h2 hyperwire pool', 'h2 undici')}`);
 
-  console.log(`\n(b) HTTP/1.1, ${CONCURRENCY} concurrent callers, ${H1_CONNECTIONS} connections, ${H1_REQUESTS} GETs of ${BODY} octets per measurement`);
-  line('PoolManager (maxsize 10, block)', 'h1 hyperwire pool', 'req/s', 'us/req');
-  line('PoolManager (... , http2: false)', 'h1-noh2 hyperwire pool', 'req/s', 'us/req');
-  line('undici Pool (10 connections)', 'h1 undici', 'req/s', 'us/req');
-  line('node:http Agent (10 sockets)', 'h1 node:http', 'req/s', 'us/req');
-  console.log(
-    `pool / undici = ${ratio('h1 hyperwire pool', 'h1 undici')} (target >= 1.0, stretch 1.5), pool / node:http = ${ratio('h1 hyperwire pool', 'h1 node:http')}; ` +
-      `with http2: false, pool / undici = ${ratio('h1-noh2 hyperwire pool', 'h1 undici')}; h2c probe on / off = ${ratio('h1 hyperwire pool', 'h1-noh2 hyperwire pool')}`,
-  );
-  console.log(
-    `by CPU per request: pool / undici = ${cpuRatio('h1 hyperwire pool', 'h1 undici')}, pool / node:http = ${cpuRatio('h1 hyperwire pool', 'h1 node:http')}; ` +
-      `with http2: false, pool / undici = ${cpuRatio('h1-noh2 hyperwire pool', 'h1 undici')}`,
-  );
+  }
+  if (ran('h1') && ran('h1-noh2')) {
+    console.log(`\n(b) HTTP/1.1, ${CONCURRENCY} concurrent callers, ${H1_CONNECTIONS} connections, ${H1_REQUESTS} GETs of ${BODY} octets per measurement`);
+    line('PoolManager (maxsize 10, block)', 'h1 hyperwire pool', 'req/s', 'us/req');
+    line('PoolManager (... , http2: false)', 'h1-noh2 hyperwire pool', 'req/s', 'us/req');
+    line('undici Pool (10 connections)', 'h1 undici', 'req/s', 'us/req');
+    line('node:http Agent (10 sockets)', 'h1 node:http', 'req/s', 'us/req');
+    console.log(
+      `pool / undici = ${ratio('h1 hyperwire pool', 'h1 undici')} (target >= 1.0, stretch 1.5), pool / node:http = ${ratio('h1 hyperwire pool', 'h1 node:http')}; ` +
+        `with http2: false, pool / undici = ${ratio('h1-noh2 hyperwire pool', 'h1 undici')}; h2c probe on / off = ${ratio('h1 hyperwire pool', 'h1-noh2 hyperwire pool')}`,
+    );
+    console.log(
+      `by CPU per request: pool / undici = ${cpuRatio('h1 hyperwire pool', 'h1 undici')}, pool / node:http = ${cpuRatio('h1 hyperwire pool', 'h1 node:http')}; ` +
+        `with http2: false, pool / undici = ${cpuRatio('h1-noh2 hyperwire pool', 'h1 undici')}`,
+    );
 
-  console.log(`\n(c) cold burst: ${CONCURRENCY} concurrent first requests to a new h2 origin, ${COLD_BURSTS} bursts per contender per round: time to the last response`);
-  const max = (key: string): number => Math.max(...results.get(key)!);
-  for (const [label, key] of [
-    ['PoolManager', 'cold hyperwire pool'],
-    ['undici Agent (settings of (a))', 'cold undici'],
-    ['undici Agent (allowH2, defaults)', 'cold-default undici'],
-  ] as const) {
-    line(label, key, 'ms', 'ms', 1);
-    console.log(`${''.padEnd(34)} (most connections in one burst: ${count(max(`${key} reported`))} / ${count(max(`${key} kernel`))})`);
+  }
+  if (ran('cold') && ran('cold-default')) {
+    console.log(`\n(c) cold burst: ${CONCURRENCY} concurrent first requests to a new h2 origin, ${COLD_BURSTS} bursts per contender per round: time to the last response`);
+    const max = (key: string): number => Math.max(...results.get(key)!);
+    for (const [label, key] of [
+      ['PoolManager', 'cold hyperwire pool'],
+      ['undici Agent (settings of (a))', 'cold undici'],
+      ['undici Agent (allowH2, defaults)', 'cold-default undici'],
+    ] as const) {
+      line(label, key, 'ms', 'ms', 1);
+      console.log(`${''.padEnd(34)} (most connections in one burst: ${count(max(`${key} reported`))} / ${count(max(`${key} kernel`))})`);
   }
   console.log(`cold: time pool / undici (settings of (a)) = ${ratio('cold hyperwire pool', 'cold undici')} (lower is faster)`);
+  }
   process.exit(0);
 }
