@@ -140,12 +140,6 @@ class StreamRecord implements BodyOwner, ResponseOwner {
   }
 }
 
-/** A request checked and ready to open. */
-interface PreparedRequest {
-  headers: HeaderInput[];
-  body: NormalisedBody | null;
-}
-
 interface QueuedRequest {
   headers: HeaderInput[];
   endStream: boolean;
@@ -326,13 +320,15 @@ export class HTTP20Connection {
         return Promise.reject(err as Error);
       }
     }
-    let prepared: PreparedRequest;
+    let body: NormalisedBody | null;
+    let headers: HeaderInput[];
     try {
-      prepared = this.prepare(method, url, options);
+      body = normaliseBody(options.body);
+      headers = this.headerList(method, url, options.headers, body);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.requestLater(method, url, prepared.headers, prepared.body, options.timeout ?? this.readTimeout, options.signal);
+    return this.requestLater(method, url, headers, body, options.timeout ?? this.readTimeout, options.signal);
   }
 
   /**
@@ -352,30 +348,34 @@ export class HTTP20Connection {
    *   reason if the signal has fired.
    */
   openNow(method: string, url: string, options: RequestOptions = {}): number {
-    const { headers, body } = this.prepare(method, url, options);
-    const signal = options.signal;
+    return this.openWith(method, url, options.headers, options.body, options.timeout ?? this.readTimeout, options.signal);
+  }
+
+  /** @internal {@link openNow} with its options one by one: no object per request. */
+  openWith(method: string, url: string, headers: HeadersInit | undefined, body: RequestBody, readTimeout: number, signal: AbortSignal | undefined): number {
+    const bytes = normaliseBody(body);
+    const list = this.headerList(method, url, headers, bytes);
     if (signal?.aborted === true) throw abortError(signal);
-    const id = this.openRequest(headers, body === null, options.timeout ?? this.readTimeout, signal);
-    if (body !== null) void this.sendBody(id, body.bytes, body.stream);
+    const id = this.openRequest(list, bytes === null, readTimeout, signal);
+    if (bytes !== null) void this.sendBody(id, bytes.bytes, bytes.stream);
     this.flush();
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
     return id;
   }
 
-  /** A request's header list and body, checked; throws TypeError for illegal input. */
-  private prepare(method: string, url: string, options: RequestOptions): PreparedRequest {
-    const body = normaliseBody(options.body);
-    const headers = requestHeaderList({
+  /** A request's header list, checked; throws TypeError for illegal input. */
+  private headerList(method: string, url: string, headers: HeadersInit | undefined, body: NormalisedBody | null): HeaderInput[] {
+    const list = requestHeaderList({
       method,
       scheme: this.secure ? 'https' : 'http',
       authority: this.authority,
       path: url,
-      headers: options.headers,
+      headers,
     });
-    if (body !== null && body.length !== undefined && !hasContentLength(headers)) {
-      headers.push(['content-length', String(body.length)]);
+    if (body !== null && body.length !== undefined && !hasContentLength(list)) {
+      list.push(['content-length', String(body.length)]);
     }
-    return { headers, body };
+    return list;
   }
 
   /** {@link request} for one that must wait: for the connection, or for a stream slot. */

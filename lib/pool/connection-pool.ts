@@ -440,7 +440,7 @@ export class HTTPConnectionPool {
     let response: HTTPResponse;
     try {
       this.numRequests++;
-      const id = h2.openNow(req.method, req.path, { headers: req.headers, timeout: req.timeout.readTimeout ?? 0 });
+      const id = h2.openWith(req.method, req.path, req.headers, undefined, req.timeout.readTimeout ?? 0, undefined);
       raw = await h2.getResponse(id);
       const decodeContent = req.decodeContent;
       const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));

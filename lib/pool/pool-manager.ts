@@ -73,7 +73,7 @@ export class PoolManager {
    * or a `FormData`/`Blob`/`URLSearchParams` body as urllib3's request()
    * does, and returns the response after retries and redirects.
    */
-  request(method: string, url: string, options: PoolRequestOptions = {}): Promise<HTTPResponse> {
+  request(method: string, url: string, options: PoolRequestOptions = NO_OPTIONS): Promise<HTTPResponse> {
     // Nothing to encode (the common case): no await in between.
     if (options.fields === undefined && options.json === undefined && isPlainBody(options.body)) return this.urlopen(method, url, options as UrlopenOptions);
     return encodeForPool(method, url, options).then((encoded) => this.urlopen(method, encoded.url, encoded.options));
@@ -83,7 +83,7 @@ export class PoolManager {
    * Sends a request to `url` (absolute) with the body as it is, following
    * redirects to any origin.
    */
-  urlopen(method: string, url: string, options: UrlopenOptions = {}): Promise<HTTPResponse> {
+  urlopen(method: string, url: string, options: UrlopenOptions = NO_OPTIONS): Promise<HTTPResponse> {
     let target: URL;
     if (url === this.lastUrl && this.lastTarget !== undefined) {
       target = this.lastTarget;
@@ -219,6 +219,9 @@ export function connectionFromUrl(url: string, options: ConnectionPoolOptions = 
 }
 
 /** A body urlopen takes as it is. */
+/** The options of a request given none: shared, never changed (no object per request). */
+const NO_OPTIONS = Object.freeze({});
+
 function isPlainBody(body: unknown): boolean {
   return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
 }

@@ -125,34 +125,43 @@ export function urlopenWithRetries(route: (url: URL) => AttemptTarget, method: s
   return target.attemptNow?.(exchange.request(), exchange) ?? exchange.run(target);
 }
 
-/** One request through its attempts: what it asks for now, and the retries left. */
-class Exchange implements AttemptOutcome<HTTPResponse> {
-  private method: string;
-  private url: URL;
+/**
+ * One request through its attempts: what it asks for now (it is the
+ * request each attempt is given, updated between attempts), and the
+ * retries left.
+ */
+class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
+  method: string;
+  /** Origin-form path and query of {@link target}. */
+  path = '';
+  /** {@link target}'s href. */
+  url = '';
+  headers: HeadersInit | undefined;
+  body: RequestBody;
+  readonly timeout: Timeout;
+  readonly signal: AbortSignal | undefined;
+  readonly preloadContent: boolean;
+  readonly decodeContent: boolean;
+  /** Where the request goes now. */
+  private target: URL;
   private retries: Retry;
-  private headers: HeadersInit | undefined;
-  private body: RequestBody;
   private readonly followRedirects: boolean;
-  private readonly timeout: Timeout;
-  private readonly signal: AbortSignal | undefined;
   /**
    * A streamed body can go only once; whether it has started is watched so
    * that an attempt that failed before taking any of it may still be retried.
    */
   private readonly stream: WatchedStream | null;
-  private readonly preloadContent: boolean;
-  private readonly decodeContent: boolean;
 
   constructor(
     private readonly route: (url: URL) => AttemptTarget,
     method: string,
-    url: URL,
+    target: URL,
     options: UrlopenOptions,
     defaults: UrlopenDefaults,
   ) {
     if (typeof method !== 'string') throw new TypeError('method must be a string');
     this.method = method;
-    this.url = url;
+    this.target = target;
     const followRedirects = options.redirect ?? true;
     this.followRedirects = followRedirects;
     const r = options.retries;
@@ -170,25 +179,17 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
     this.decodeContent = options.decodeContent ?? true;
   }
 
-  /** The next attempt's request. */
+  /** The next attempt's request: this, with the path and URL of where it goes now. */
   request(): AttemptRequest {
-    const url = this.url;
-    if (url !== lastUrl) {
-      lastUrl = url;
-      lastPath = pathOf(url);
-      lastHref = url.href;
+    const target = this.target;
+    if (target !== lastUrl) {
+      lastUrl = target;
+      lastPath = pathOf(target);
+      lastHref = target.href;
     }
-    return {
-      method: this.method,
-      path: lastPath,
-      url: lastHref,
-      headers: this.headers,
-      body: this.body,
-      timeout: this.timeout,
-      signal: this.signal,
-      preloadContent: this.preloadContent,
-      decodeContent: this.decodeContent,
-    };
+    this.path = lastPath;
+    this.url = lastHref;
+    return this;
   }
 
   onResponse(response: HTTPResponse): HTTPResponse | Promise<HTTPResponse> {
@@ -224,7 +225,7 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
     const stream = this.stream;
     for (;;) {
       if (response === null) {
-        if (failure === undefined) target ??= this.route(this.url);
+        if (failure === undefined) target ??= this.route(this.target);
         try {
           if (failure !== undefined) throw failure.error;
           response = await target!.attempt(this.request());
@@ -239,8 +240,8 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
           // A streamed body that has started to go cannot go again, whatever
           // the error (even a refused stream took some of it).
           if (stream !== null && stream.started) throw err;
-          this.retries = this.retries.increment({ method: this.method, url: this.url.href, error: err as Error });
-          debug("Retrying (%s) after connection broken by '%s': %s", this.retries.toString(), (err as Error).name, this.url.pathname);
+          this.retries = this.retries.increment({ method: this.method, url: this.target.href, error: err as Error });
+          debug("Retrying (%s) after connection broken by '%s': %s", this.retries.toString(), (err as Error).name, this.target.pathname);
           await this.retries.sleep(null, signal);
           continue;
         }
@@ -248,7 +249,7 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
       target = null;
       const current = response;
       response = null;
-      const url = this.url;
+      const url = this.target;
 
       const location = this.redirectTo(current);
       if (location !== null) {
@@ -290,7 +291,7 @@ class Exchange implements AttemptOutcome<HTTPResponse> {
         debug('Redirecting %s -> %s', url.href, nextUrl.href);
         this.retries = next;
         await next.sleepForRetry(current, signal);
-        this.url = nextUrl;
+        this.target = nextUrl;
         continue;
       }
 
