@@ -216,11 +216,21 @@ export class HTTPConnection {
   }
 
   /**
-   * @internal The HTTP/2 connection underneath, once the protocol is known
-   * to be h2 (null otherwise): for a pool's per-request fast path.
+   * @internal Whether this is an HTTP/2 connection, its protocol settled,
+   * on which a request's stream can open at once (see
+   * {@link HTTP20Connection.canOpenNow}): a pool's per-request fast path.
    */
-  get settledH2(): HTTP20Connection | null {
-    return this.upgrading === null ? this.h2 : null;
+  canOpenNow(): boolean {
+    return this.upgrading === null && this.h2 !== null && this.h2.canOpenNow();
+  }
+
+  /**
+   * @internal Opens a request's stream now and returns its ID, for a caller
+   * that has checked {@link canOpenNow} (see
+   * {@link HTTP20Connection.openWith}); no promise.
+   */
+  openWith(method: string, url: string, headers: HeadersInit | undefined, body: RequestBody, readTimeout: number, signal: AbortSignal | undefined): number {
+    return this.h2!.openWith(method, url, headers, body, readTimeout, signal);
   }
 
   /**

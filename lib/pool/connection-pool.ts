@@ -24,9 +24,7 @@ import { cancelDeadline, startDeadline, type Deadline } from '../common/timers.j
 import type { HeadersInit } from '../common/headers.js';
 import * as tls from 'node:tls';
 import { type Dialer, hostPort, normaliseFingerprint } from '../common/net.js';
-import { HTTPConnection, type HTTPConnectionOptions, type Protocol } from '../connection.js';
-import type { HTTP20Connection } from '../http2/connection.js';
-import type { HTTP20Response } from '../http2/response.js';
+import { HTTPConnection, type ConnectionResponse, type HTTPConnectionOptions, type Protocol } from '../connection.js';
 import { ClosedPoolError, EmptyPoolError, HostChangedError } from './errors.js';
 import { encodeForPool, type PoolRequestOptions } from './pool-request.js';
 import { PushCache, type PushCacheOptions } from './push-cache.js';
@@ -421,27 +419,27 @@ export class HTTPConnectionPool {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (slot.dialing || slot.probing) continue;
-      const h2 = slot.conn.settledH2;
-      if (h2 === null || !h2.canOpenNow() || slot.inUse >= h2.maxConcurrentStreams) continue;
+      const conn = slot.conn;
+      if (!conn.canOpenNow() || slot.inUse >= conn.maxConcurrentStreams) continue;
       this.take(slot);
-      if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: slot.conn });
-      return this.exchangeNow(slot, h2, req, outcome);
+      if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: conn });
+      return this.exchangeNow(slot, conn, req, outcome);
     }
     return null;
   }
 
   private async exchangeNow<T>(
     slot: Slot,
-    h2: HTTP20Connection,
+    conn: HTTPConnection,
     req: AttemptRequest,
     outcome: AttemptOutcome<T>,
   ): Promise<T> {
-    let raw: HTTP20Response | null = null;
+    let raw: ConnectionResponse | null = null;
     let response: HTTPResponse;
     try {
       this.numRequests++;
-      const id = h2.openWith(req.method, req.path, req.headers, undefined, req.timeout.readTimeout ?? 0, undefined);
-      raw = await h2.getResponse(id);
+      const id = conn.openWith(req.method, req.path, req.headers, undefined, req.timeout.readTimeout ?? 0, undefined);
+      raw = await conn.getResponse(id);
       const decodeContent = req.decodeContent;
       const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
       response = HTTPResponse.preloaded(raw, req.url, 'h2', decodeContent, body);
