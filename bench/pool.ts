@@ -28,9 +28,9 @@
  * Every measurement makes its client, sends its requests and closes it;
  * the connections are made inside the timed span for every contender (a
  * handful of handshakes against thousands of requests). Each contender runs
- * in a process of its own (bench/isolate.ts says why), and in a separate
- * one for each scenario (main() says why). WARMUP (default 3)
- * unrecorded rounds first; H2_REQUESTS and H1_REQUESTS set the requests per
+ * in a process of its own (bench/isolate.ts says why), a fresh one for
+ * each scenario in each round (main() says why), which first makes WARMUP
+ * (default 2) unrecorded runs; H2_REQUESTS and H1_REQUESTS set the requests per
  * measurement, COLD_BURSTS the cold bursts per contender per round;
  * BENCH_VERBOSE=1 prints every round's figure; BENCH_ONLY=h2 (or h1, cold) runs only those scenarios.
  */
@@ -271,7 +271,7 @@ if (worker !== undefined) {
 
 async function main(): Promise<void> {
   const ROUNDS = Number(process.argv[2] ?? 5);
-  const WARMUP = Number(process.env.WARMUP ?? 3);
+  const WARMUP = Number(process.env.WARMUP ?? 2);
   const dir = mkdtempSync(join(tmpdir(), 'hyperwire-bench-pool-'));
   const docroot = join(dir, 'www');
   mkdirSync(docroot);
@@ -306,17 +306,14 @@ async function main(): Promise<void> {
   // can be given many rounds.
   const only = process.env.BENCH_ONLY?.split(',');
   const plan = Object.entries(PLAN).filter(([scenario]) => only === undefined || only.includes(scenario) || only.includes(scenario.replace(/-.*/, '')));
-  const runners = new Map<string, Runner<string>>();
-  for (const [scenario, names] of plan) {
-    for (const name of names) runners.set(`${scenario} ${name}`, forkRunner<string>(script, name, [String(h2Port), String(h1Port)]));
-  }
-  const runOne = async (scenario: string, name: string, query = scenario): Promise<number> => {
+  const fork = (name: string): Runner<string> => forkRunner<string>(script, name, [String(h2Port), String(h1Port)]);
+  const runOne = async (runner: Runner<string>, query: string): Promise<number> => {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${name} ${query} took over ${RUN_LIMIT_MS} ms`)), RUN_LIMIT_MS);
+      timer = setTimeout(() => reject(new Error(`${runner.name} ${query} took over ${RUN_LIMIT_MS} ms`)), RUN_LIMIT_MS);
     });
     try {
-      return await Promise.race([runners.get(`${scenario} ${name}`)!.run(query), limit]);
+      return await Promise.race([runner.run(query), limit]);
     } finally {
       clearTimeout(timer);
     }
@@ -326,29 +323,37 @@ async function main(): Promise<void> {
   /**
    * One round: every scenario, and in each every contender; odd rounds go
    * backwards through both, so that no one always runs first or always
-   * follows the same neighbour. Records nothing when `into` is null.
+   * follows the same neighbour.
+   *
+   * Each contender runs each round in a fresh process: WARMUP unrecorded
+   * measurements, then the recorded one. On this machine about one process
+   * in eight, of any contender, runs its whole life ~1.6× slower per
+   * request than the rest (a property of the process, not of the round);
+   * with one process for all rounds, such a process set a contender's
+   * median. Fresh ones make it one round among several.
    */
-  const round = async (reversed: boolean, into: Map<string, number[]> | null): Promise<void> => {
+  const round = async (reversed: boolean): Promise<void> => {
     for (const [scenario, names] of reversed ? [...plan].reverse() : plan) {
       const order = reversed ? [...names].reverse() : names;
       const bursts = scenario.startsWith('cold') ? COLD_BURSTS : 1;
-      for (let b = 0; b < bursts; b++) {
-        for (const name of order) {
-          const v = await runOne(scenario, name);
-          if (into === null) continue;
-          record(into, `${scenario} ${name}`, v);
-          record(into, `${scenario} ${name} reported`, await runOne(scenario, name, 'reported'));
-          record(into, `${scenario} ${name} kernel`, await runOne(scenario, name, 'kernel'));
-          record(into, `${scenario} ${name} cpu`, await runOne(scenario, name, 'cpu'));
+      for (const name of order) {
+        const runner = fork(name);
+        try {
+          for (let w = 0; w < WARMUP; w++) await runOne(runner, scenario);
+          for (let b = 0; b < bursts; b++) {
+            const key = `${scenario} ${name}`;
+            record(results, key, await runOne(runner, scenario));
+            record(results, `${key} reported`, await runOne(runner, 'reported'));
+            record(results, `${key} kernel`, await runOne(runner, 'kernel'));
+            record(results, `${key} cpu`, await runOne(runner, 'cpu'));
+          }
+        } finally {
+          runner.close();
         }
       }
     }
   };
-  // Warm-up, unrecorded, the same for every contender: the JavaScript
-  // clients' JIT needs a few runs of each path before it settles.
-  for (let i = 0; i < WARMUP; i++) await round(i % 2 === 1, null);
-  for (let r = 0; r < ROUNDS; r++) await round(r % 2 === 1, results);
-  for (const runner of runners.values()) runner.close();
+  for (let r = 0; r < ROUNDS; r++) await round(r % 2 === 1);
 
   const med = (key: string): number => median(results.get(key)!);
   const ratio = (a: string, b: string): string => `${(med(a) / med(b)).toFixed(2)}x`;
@@ -369,7 +374,7 @@ async function main(): Promise<void> {
     );
     if (process.env.BENCH_VERBOSE === '1') console.log(`${''.padEnd(34)} rounds: ${all.map((v) => v.toFixed(digits)).join(' ')}`);
   };
-  console.log(`nghttpd (h2, TLS) and nginx (HTTP/1.1, cleartext) on 127.0.0.1; each contender in a process of its own; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
+  console.log(`nghttpd (h2, TLS) and nginx (HTTP/1.1, cleartext) on 127.0.0.1; ${ROUNDS} interleaved rounds, each contender in a fresh process each round (${WARMUP} unrecorded runs, then the recorded one); medians`);
   console.log("(range over the rounds; CPU: the client process's user + system time; connections: the library's count / the kernel's)");
   const ran = (scenario: string): boolean => plan.some(([s]) => s === scenario);
   if (ran('h2')) {
