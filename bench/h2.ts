@@ -18,7 +18,8 @@
  *
  * Every client gets the same windows where it has the knob: 16 MiB per
  * stream and per connection. Each client runs in a process of its own
- * (bench/isolate.ts says why); SHARED_PROCESS=1 runs them all in this one.
+ * (bench/isolate.ts says why), a fresh one each round, warmed up first
+ * (main() says why); SHARED_PROCESS=1 runs them all in this one.
  * BENCH_ONLY=download (or multiplex,h2c) picks scenarios, BENCH_CLIENTS=hyperwire,undici
  * some clients.
  */
@@ -277,10 +278,6 @@ async function main(): Promise<void> {
   const picked = process.env.BENCH_CLIENTS?.split(',');
   const names = Object.keys(CLIENTS).filter((n) => picked === undefined || picked.includes(n));
   const script = fileURLToPath(import.meta.url);
-  const contenders: Runner<Scenario>[] = [];
-  for (const name of names) {
-    contenders.push(shared ? localRunner(name, await CLIENTS[name]!(port, h2cPort)) : forkRunner(script, name, [String(port), String(h2cPort)]));
-  }
   const only = process.env.BENCH_ONLY?.split(','); // e.g. "download" to profile one scenario
   const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s));
   const results = new Map<string, number[]>();
@@ -288,25 +285,41 @@ async function main(): Promise<void> {
 
   // Warm-up, unrecorded: the same for every contender, and enough for the
   // JavaScript clients' JIT to settle (hyperwire's download takes about
-  // four 64 MiB runs to reach its steady speed). WARMUP=1 for a cold view.
-  const WARMUP = Number(process.env.WARMUP ?? 3);
-  for (let i = 0; i < WARMUP; i++) for (const c of contenders) for (const s of scenarios) await c.run(s);
+  // four 64 MiB runs to reach its steady speed, its upload six 16 MiB
+  // ones). WARMUP=1 for a cold view.
+  const WARMUP = Number(process.env.WARMUP ?? 6);
+  // In its own process (the default), a contender runs each round in a
+  // fresh one, warmed up first: about one process in eight, of any client,
+  // runs its whole life markedly slower than the rest on this machine (a
+  // property of the process, not of the round), and with one process for
+  // all rounds such a process set that client's median.
+  const persistent = shared ? await Promise.all(names.map(async (name) => localRunner(name, await CLIENTS[name]!(port, h2cPort)))) : null;
+  const contender = async (name: string): Promise<Runner<Scenario>> => {
+    if (persistent !== null) return persistent.find((c) => c.name === name)!;
+    const runner = forkRunner<Scenario>(script, name, [String(port), String(h2cPort)]);
+    for (let i = 0; i < WARMUP; i++) for (const s of scenarios) await runner.run(s);
+    return runner;
+  };
+  if (persistent !== null) for (let i = 0; i < WARMUP; i++) for (const c of persistent) for (const s of scenarios) await c.run(s);
 
+  let writes: [number, number] | null = null;
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const s of scenarios) {
-      for (const c of order) record(results, `${s} ${c.name}`, await c.run(s));
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const c = await contender(name);
+      for (const s of scenarios) record(results, `${s} ${name}`, await c.run(s));
+      if (name === 'hyperwire' && round === ROUNDS - 1 && scenarios.includes('multiplex')) writes = [await c.run('writes'), await c.run('writes-h2c')];
+      if (persistent === null) c.close();
     }
     for (const [s, origin] of [['multiplex', `https://127.0.0.1:${port}`], ['h2c', `http://127.0.0.1:${h2cPort}`]] as const) {
       const h = scenarios.includes(s) ? await h2load(origin) : null;
       if (h !== null) h2loadRuns[s].push(h);
     }
   }
-  const ours = contenders.find((c) => c.name === 'hyperwire');
-  const writes = ours !== undefined && scenarios.includes('multiplex') ? [await ours.run('writes'), await ours.run('writes-h2c')] : null;
-  for (const c of contenders) c.close();
+  for (const c of persistent ?? []) c.close();
+  const contenders = names.map((name) => ({ name }));
 
-  console.log(`nghttpd on 127.0.0.1 (TLS, and cleartext for h2c); each client in ${shared ? 'this one process' : 'a process of its own'}; ${WARMUP} warm-up rounds, then ${ROUNDS} interleaved rounds, medians`);
+  console.log(`nghttpd on 127.0.0.1 (TLS, and cleartext for h2c); ${ROUNDS} interleaved rounds; each client in ${shared ? 'this one process, after ' + WARMUP + ' warm-up rounds' : 'a fresh process of its own each round, after ' + WARMUP + ' warm-up passes'}; medians`);
   const units = { multiplex: 'req/s', h2c: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
   for (const s of scenarios) {
     console.log('');
