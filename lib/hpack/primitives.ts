@@ -96,10 +96,10 @@ export function encodedIntegerLength(value: number, prefixBits: number): number 
  * Octets, not a string: the decoder makes one latin1 string of all the
  * literals of a block, which costs about half of one string per literal.
  */
-export function stringInto(buf: Buffer, pos: number, stop: number, huffman: boolean, out: Uint8Array, at: number): number {
+export function stringInto(buf: Uint8Array, pos: number, stop: number, huffman: boolean, out: Uint8Array, at: number): number {
   if (huffman) return at + huffmanDecodeInto(buf, pos, stop, out, at);
   if (stop - pos > COPY_LOOP_MAX) {
-    buf.copy(out, at, pos, stop);
+    out.set(buf.subarray(pos, stop), at);
     return at + stop - pos;
   }
   for (let i = pos; i < stop; i++) out[at++] = buf[i]!;
