@@ -315,7 +315,7 @@ export class HTTP20Connection {
       // most requests on a busy connection: the stream opens now, with no
       // queue entry and no wait.
       try {
-        return Promise.resolve(this.openNow(method, url, options));
+        return Promise.resolve(this.openWith(method, url, options.headers, options.body, options.timeout ?? this.readTimeout, options.signal));
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -332,26 +332,22 @@ export class HTTP20Connection {
   }
 
   /**
-   * @internal Whether {@link openNow} can open a stream at once: connected,
-   * nothing queued before it, and a stream slot free.
+   * @internal Whether {@link openWith} can open a stream at once:
+   * connected, nothing queued before it, and a stream slot free.
    */
   canOpenNow(): boolean {
     return this.connected && this.queue.length === 0 && this.failure === null && !this.closing && this.session.canOpenStream();
   }
 
   /**
-   * @internal {@link request}, synchronously, for a caller that has checked
-   * {@link canOpenNow}: the stream opens now and its ID is returned, with
-   * no promise. A pool's request on a busy connection takes this path.
+   * @internal {@link request}, synchronously and with its options one by
+   * one, for a caller that has checked {@link canOpenNow}: the stream opens
+   * now and its ID is returned, with no promise and no object per request.
+   * A pool's request on a busy connection takes this path.
    *
    * @throws TypeError for illegal input (nothing is sent), the abort
    *   reason if the signal has fired.
    */
-  openNow(method: string, url: string, options: RequestOptions = {}): number {
-    return this.openWith(method, url, options.headers, options.body, options.timeout ?? this.readTimeout, options.signal);
-  }
-
-  /** @internal {@link openNow} with its options one by one: no object per request. */
   openWith(method: string, url: string, headers: HeadersInit | undefined, body: RequestBody, readTimeout: number, signal: AbortSignal | undefined): number {
     const bytes = normaliseBody(body);
     const list = this.headerList(method, url, headers, bytes);
@@ -640,7 +636,7 @@ export class HTTP20Connection {
     } else {
       const id = this.session.startUpgraded(upgraded.method);
       this.track(id, false);
-        this.flush();
+      this.flush();
       if (upgraded.rest.length > 0) this.onData(upgraded.rest);
     }
     this.connected = true;
