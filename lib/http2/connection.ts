@@ -328,6 +328,8 @@ export class HTTP20Connection {
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    // An aborted request neither dials nor waits (openWith checks it too).
+    if (options.signal?.aborted === true) return Promise.reject(abortError(options.signal));
     return this.requestLater(method, url, headers, body, options.timeout ?? this.readTimeout, options.signal);
   }
 

@@ -440,12 +440,13 @@ export class HTTPConnectionPool {
       this.numRequests++;
       const id = conn.openWith(req.method, req.path, req.headers, undefined, req.timeout.readTimeout ?? 0, undefined);
       raw = await conn.getResponse(id);
-      const decodeContent = req.decodeContent;
-      const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
-      response = HTTPResponse.preloaded(raw, req.url, 'h2', decodeContent, body);
+      // Logged when the head arrives, as attempt() does, whatever the body does.
       if (debug.enabled) {
         debug('%s "%s %s HTTP/2" %d %s', this.origin, req.method, req.path, raw.status, raw.headers.first('content-length') ?? '-');
       }
+      const decodeContent = req.decodeContent;
+      const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
+      response = HTTPResponse.preloaded(raw, req.url, 'h2', decodeContent, body);
     } catch (err) {
       // As attempt() and preload(): a body that failed is given up.
       raw?.close();

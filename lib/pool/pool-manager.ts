@@ -218,10 +218,10 @@ export function connectionFromUrl(url: string, options: ConnectionPoolOptions = 
   return u.protocol === 'https:' ? new HTTPSConnectionPool(host, withPort) : new HTTPConnectionPool(host, withPort);
 }
 
-/** A body urlopen takes as it is. */
 /** The options of a request given none: shared, never changed (no object per request). */
 const NO_OPTIONS = Object.freeze({});
 
+/** A body urlopen takes as it is. */
 function isPlainBody(body: unknown): boolean {
   return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
 }

@@ -9,10 +9,10 @@ import type { HTTPHeaderMap } from '../common/headers.js';
 import type { ConnectionResponse, Protocol } from '../connection.js';
 import type { Retry } from './retry.js';
 
-/** Statuses whose Location is followed (RFC 9110 §15.4). */
 /** The release of a response that has nothing left to give back. */
 function noRelease(): void {}
 
+/** Statuses whose Location is followed (RFC 9110 §15.4). */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** @internal What the pool gives a response. */

@@ -182,13 +182,13 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
   /** The next attempt's request: this, with the path and URL of where it goes now. */
   request(): AttemptRequest {
     const target = this.target;
-    if (target !== lastUrl) {
-      lastUrl = target;
+    const href = target.href;
+    if (href !== lastHref) {
+      lastHref = href;
       lastPath = pathOf(target);
-      lastHref = target.href;
     }
     this.path = lastPath;
-    this.url = lastHref;
+    this.url = href;
     return this;
   }
 
@@ -334,13 +334,13 @@ function withoutFields(headers: HeadersInit | undefined, names: readonly string[
   return dropped ? map : headers;
 }
 
-/** A streamed body wrapped so that we know whether any of it was taken; null for a body in memory. */
 /** A streamed request body, and whether it has started to go. */
 interface WatchedStream {
   body: AsyncIterable<Uint8Array>;
   started: boolean;
 }
 
+/** A streamed body wrapped so that we know whether any of it was taken; null for a body in memory. */
 function streamOf(body: RequestBody): WatchedStream | null {
   if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) return null;
   const source = body as AsyncIterable<Uint8Array>;
@@ -356,17 +356,16 @@ function streamOf(body: RequestBody): WatchedStream | null {
   return watched;
 }
 
-/** Origin-form path and query of `url`, keeping a bare '?' (an empty query is still one, RFC 3986 §3.4). */
 /**
- * The last URL a request went to, with its path and href. A PoolManager
- * hands the same URL object to every request for one URL, and each of
- * these getters builds a new string; the URLs handed here are the pools'
- * own and never change.
+ * The href and path of the last URL a request went to: requests to one URL
+ * follow one another, and the path is built anew from URL getters each
+ * time it is asked for. Keyed by the href, so a URL object changed in
+ * place is read again.
  */
-let lastUrl: URL | null = null;
-let lastPath = '';
 let lastHref = '';
+let lastPath = '';
 
+/** Origin-form path and query of `url`, keeping a bare '?' (an empty query is still one, RFC 3986 §3.4). */
 function pathOf(url: URL): string {
   if (url.search !== '') return url.pathname + url.search;
   const href = url.href;

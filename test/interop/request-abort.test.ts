@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HTTPConnection, ReadTimeoutError, RequestAbortedError, StreamRefusedError } from '../../lib/index.js';
+import { HTTP20Connection, HTTPConnection, ReadTimeoutError, RequestAbortedError, StreamRefusedError } from '../../lib/index.js';
 
 let h2server: http2.Http2Server;
 let h1server: http.Server;
@@ -94,6 +94,25 @@ describe('per-request read timeout', () => {
 });
 
 describe('AbortSignal', () => {
+  it('an HTTP20Connection not yet connected, given an aborted signal, neither dials nor waits', async () => {
+    let dialled = 0;
+    const count = (): void => {
+      dialled++;
+    };
+    h2server.on('connection', count);
+    try {
+      await using conn = new HTTP20Connection(`127.0.0.1:${h2port}`, { secure: false });
+      const ac = new AbortController();
+      ac.abort(new Error('given up before sending'));
+      const err = await conn.request('GET', '/ok', { signal: ac.signal }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestAbortedError);
+      expect((err as Error).cause).toMatchObject({ message: 'given up before sending' });
+      expect(dialled).toBe(0);
+    } finally {
+      h2server.off('connection', count);
+    }
+  });
+
   for (const [name, open] of [['h2', h2], ['http/1.1', h1]] as const) {
     it(`${name}: an already aborted signal sends nothing`, async () => {
       await using conn = open();

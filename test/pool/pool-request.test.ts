@@ -132,10 +132,16 @@ describe('diagnostics_channel', () => {
 });
 
 describe('NODE_DEBUG=hyperwire', () => {
-  it('logs the new connection with its count, the request line with status and length, and the retry with its reason', async () => {
+  it('logs the new connection with its count, the request line with status and length (even when the body then fails), and the retry with its reason', async () => {
     let calls = 0;
     const h2 = http2.createServer();
-    h2.on('stream', (stream) => {
+    h2.on('stream', (stream, headers) => {
+      if (headers[':path'] === '/short') {
+        // Fewer octets than content-length says: the body fails.
+        stream.respond({ ':status': 200, 'content-length': '100' });
+        stream.end('part');
+        return;
+      }
       calls++;
       if (calls === 1) {
         stream.respond({ ':status': 503, 'retry-after': '0' });
@@ -159,6 +165,9 @@ describe('NODE_DEBUG=hyperwire', () => {
       expect(stderr).toMatch(/http:\/\/127\.0\.0\.1:\d+ "GET \/logged HTTP\/2" 503 -/);
       expect(stderr).toMatch(/Retry: \/logged \(status 503\)/);
       expect(stderr).toMatch(/http:\/\/127\.0\.0\.1:\d+ "GET \/logged HTTP\/2" 200 6/);
+      // The second request went on the warm connection's fast way; its line
+      // is written when the head comes, before its body failed.
+      expect(stderr).toMatch(/http:\/\/127\.0\.0\.1:\d+ "GET \/short HTTP\/2" 200 100/);
     } finally {
       await new Promise((r) => h2.close(r));
     }

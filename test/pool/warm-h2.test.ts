@@ -236,6 +236,20 @@ describe('a warm HTTP/2 pool', () => {
     expect(attempt).toHaveBeenCalledTimes(3);
   });
 
+  it('a URL object changed in place between two requests is read again', async () => {
+    const { http } = await warm();
+    await using _ = http;
+    // A URL object, as plain JavaScript may hand one (the types ask for a string).
+    const target = new URL(url('/first?a=1'));
+    const asString = target as unknown as string;
+    expect((await http.urlopen('GET', asString)).data!.toString()).toBe('GET /first?a=1 ');
+    target.pathname = '/second';
+    target.searchParams.set('a', '2');
+    const r = await http.urlopen('GET', asString);
+    expect(r.data!.toString()).toBe('GET /second?a=2 ');
+    expect(r.url).toBe(url('/second?a=2'));
+  });
+
   it('a pool of its own takes the same way, and keeps to its origin', async () => {
     await using pool = new HTTPSConnectionPool('127.0.0.1', { port, tls });
     await pool.request('GET', '/warm');
