@@ -64,6 +64,18 @@ function respond(stream: http2.ServerHttp2Stream, path: string, method: string, 
       stream.respond({ ':status': 200, 'content-encoding': 'gzip' });
       stream.end(gzipSync('decoded on the way'));
       return;
+    case '/stall-once':
+      // The first never answers: its read timeout fires.
+      if (n === 1) return;
+      break;
+    case '/stall-body-once':
+      // The first sends its head and part of its body, then nothing.
+      if (n === 1) {
+        stream.respond({ ':status': 200 });
+        stream.write('part');
+        return;
+      }
+      break;
     case '/late-body':
       // The head now, the body later: it is not there when the head is.
       stream.respond({ ':status': 200 });
@@ -234,6 +246,26 @@ describe('a warm HTTP/2 pool', () => {
     const streamed = await http.request('GET', url('/streamed'), { preloadContent: false });
     expect((await streamed.read()).toString()).toBe('GET /streamed ');
     expect(attempt).toHaveBeenCalledTimes(3);
+  });
+
+  it('a head that does not come within the read timeout: ReadTimeoutError, retried, and the history says so', async () => {
+    const { http } = await warm();
+    await using _ = http;
+    const r = await http.request('GET', url('/stall-once'), { timeout: { read: 200 } });
+    expect(r.data!.toString()).toBe('GET /stall-once ');
+    expect(r.retries!.history).toHaveLength(1);
+    expect(r.retries!.history[0]!.error!.name).toBe('ReadTimeoutError');
+  });
+
+  it('a body that stalls past the read timeout: ReadTimeoutError unwrapped with retries: false, and the connection serves on', async () => {
+    const before = sessions;
+    const { http } = await warm();
+    await using _ = http;
+    const err = await http.request('GET', url('/stall-body-once'), { timeout: { read: 200 }, retries: false }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ReadTimeoutError');
+    // Its stream was given up (one stream at a time on this server): the next request goes through.
+    expect((await http.request('GET', url('/next'))).data!.toString()).toBe('GET /next ');
+    expect(sessions - before).toBe(1);
   });
 
   it('a URL object changed in place between two requests is read again', async () => {
