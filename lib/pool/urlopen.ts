@@ -217,6 +217,25 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
   }
 
   /**
+   * The retries after `response` (a redirect or a status to retry), or null
+   * when none are left and `raise` is false: then the response stands, with
+   * the retries as they were. When none are left and `raise` is true, the
+   * response is drained and MaxRetryError thrown.
+   */
+  private async retryAfter(response: HTTPResponse, raise: boolean): Promise<Retry | null> {
+    try {
+      return this.retries.increment({ method: this.method, url: this.target.href, response });
+    } catch (err) {
+      if (err instanceof MaxRetryError && !raise) {
+        response.retries = this.retries;
+        return null;
+      }
+      await response.drainConn();
+      throw err;
+    }
+  }
+
+  /**
    * The attempts, from the first on `target`, or from the outcome of one
    * already made (`response`, or `failure`).
    */
@@ -253,17 +272,8 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
 
       const location = this.redirectTo(current);
       if (location !== null) {
-        let next: Retry;
-        try {
-          next = this.retries.increment({ method: this.method, url: url.href, response: current });
-        } catch (err) {
-          if (err instanceof MaxRetryError && !this.retries.raiseOnRedirect) {
-            current.retries = this.retries;
-            return current;
-          }
-          await current.drainConn();
-          throw err;
-        }
+        const next = await this.retryAfter(current, this.retries.raiseOnRedirect);
+        if (next === null) return current;
         let nextUrl: URL;
         try {
           // A relative Location is resolved against the request's URL (RFC 9110 §10.2.2).
@@ -296,17 +306,8 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
       }
 
       if (this.retriesStatus(current)) {
-        let next: Retry;
-        try {
-          next = this.retries.increment({ method: this.method, url: url.href, response: current });
-        } catch (err) {
-          if (err instanceof MaxRetryError && !this.retries.raiseOnStatus) {
-            current.retries = this.retries;
-            return current;
-          }
-          await current.drainConn();
-          throw err;
-        }
+        const next = await this.retryAfter(current, this.retries.raiseOnStatus);
+        if (next === null) return current;
         // A streamed body that has been sent cannot be sent again: the
         // response stands.
         if (stream !== null && stream.started) {
