@@ -317,17 +317,16 @@ async function main(): Promise<void> {
     }
   }
   for (const c of persistent ?? []) c.close();
-  const contenders = names.map((name) => ({ name }));
 
   console.log(`nghttpd on 127.0.0.1 (TLS, and cleartext for h2c); ${ROUNDS} interleaved rounds; each client in ${shared ? 'this one process, after ' + WARMUP + ' warm-up rounds' : 'a fresh process of its own each round, after ' + WARMUP + ' warm-up passes'}; medians`);
   const units = { multiplex: 'req/s', h2c: 'req/s', download: 'MB/s', upload: 'MB/s' } as const;
   for (const s of scenarios) {
     console.log('');
     let best = 0;
-    for (const c of contenders) {
-      const v = median(results.get(`${s} ${c.name}`)!);
-      if (c.name !== 'hyperwire') best = Math.max(best, v);
-      console.log(`${s.padEnd(10)} ${c.name.padEnd(11)} ${v.toFixed(units[s] === 'req/s' ? 0 : 1).padStart(10)} ${units[s]}`);
+    for (const name of names) {
+      const v = median(results.get(`${s} ${name}`)!);
+      if (name !== 'hyperwire') best = Math.max(best, v);
+      console.log(`${s.padEnd(10)} ${name.padEnd(11)} ${v.toFixed(units[s] === 'req/s' ? 0 : 1).padStart(10)} ${units[s]}`);
     }
     if ((s === 'multiplex' || s === 'h2c') && h2loadRuns[s].length > 0) {
       console.log(`${s.padEnd(10)} ${'h2load'.padEnd(11)} ${median(h2loadRuns[s]).toFixed(0).padStart(10)} req/s (C, for reference)`);

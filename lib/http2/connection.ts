@@ -310,16 +310,6 @@ export class HTTP20Connection {
    *   before anything is sent.
    */
   request(method: string, url: string, options: RequestOptions = {}): Promise<number> {
-    if (this.canOpenNow()) {
-      // Connected, nothing queued before it and a stream slot free, as for
-      // most requests on a busy connection: the stream opens now, with no
-      // queue entry and no wait.
-      try {
-        return Promise.resolve(this.openWith(method, url, options.headers, options.body, options.timeout ?? this.readTimeout, options.signal));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-    }
     let body: NormalisedBody | null;
     let headers: HeaderInput[];
     try {
@@ -328,9 +318,20 @@ export class HTTP20Connection {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    // An aborted request neither dials nor waits (openWith checks it too).
-    if (options.signal?.aborted === true) return Promise.reject(abortError(options.signal));
-    return this.requestLater(method, url, headers, body, options.timeout ?? this.readTimeout, options.signal);
+    const signal = options.signal;
+    if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    const readTimeout = options.timeout ?? this.readTimeout;
+    if (this.canOpenNow()) {
+      // Connected, nothing queued before it and a stream slot free, as for
+      // most requests on a busy connection: the stream opens now, with no
+      // queue entry and no wait.
+      try {
+        return Promise.resolve(this.start(method, url, headers, body, readTimeout, signal));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    return this.requestLater(method, url, headers, body, readTimeout, signal);
   }
 
   /**
@@ -354,8 +355,13 @@ export class HTTP20Connection {
     const bytes = normaliseBody(body);
     const list = this.headerList(method, url, headers, bytes);
     if (signal?.aborted === true) throw abortError(signal);
-    const id = this.openRequest(list, bytes === null, readTimeout, signal);
-    if (bytes !== null) void this.sendBody(id, bytes.bytes, bytes.stream);
+    return this.start(method, url, list, bytes, readTimeout, signal);
+  }
+
+  /** Opens a checked request's stream now, starts its body, and returns its ID. */
+  private start(method: string, url: string, headers: HeaderInput[], body: NormalisedBody | null, readTimeout: number, signal: AbortSignal | undefined): number {
+    const id = this.openRequest(headers, body === null, readTimeout, signal);
+    if (body !== null) void this.sendBody(id, body.bytes, body.stream);
     this.flush();
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ connection: this, streamId: id, method, path: url });
     return id;

@@ -380,9 +380,7 @@ export class HTTPConnectionPool {
                 this.release(slot);
               },
       });
-      if (debug.enabled) {
-        debug('%s "%s %s %s" %d %s', this.origin, req.method, req.path, conn.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1', raw.status, raw.headers.first('content-length') ?? '-');
-      }
+      if (debug.enabled) this.logResponse(req, conn.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1', raw);
     } catch (err) {
       if (slot.probing) {
         this.upgradeFailed = true;
@@ -421,8 +419,7 @@ export class HTTPConnectionPool {
       if (slot.dialing || slot.probing) continue;
       const conn = slot.conn;
       if (!conn.canOpenNow() || slot.inUse >= conn.maxConcurrentStreams) continue;
-      this.take(slot);
-      if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: conn });
+      this.reuse(slot);
       return this.exchangeNow(slot, conn, req, outcome);
     }
     return null;
@@ -441,9 +438,7 @@ export class HTTPConnectionPool {
       const id = conn.openWith(req.method, req.path, req.headers, undefined, req.timeout.readTimeout ?? 0, undefined);
       raw = await conn.getResponse(id);
       // Logged when the head arrives, as attempt() does, whatever the body does.
-      if (debug.enabled) {
-        debug('%s "%s %s HTTP/2" %d %s', this.origin, req.method, req.path, raw.status, raw.headers.first('content-length') ?? '-');
-      }
+      if (debug.enabled) this.logResponse(req, 'HTTP/2', raw);
       const decodeContent = req.decodeContent;
       const body = raw.readNow(decodeContent) ?? (await raw.read(undefined, { decodeContent }));
       response = HTTPResponse.preloaded(raw, req.url, 'h2', decodeContent, body);
@@ -455,6 +450,11 @@ export class HTTPConnectionPool {
     }
     this.release(slot);
     return outcome.onResponse(response);
+  }
+
+  /** urllib3's request line: origin, method, path, version, status and length. */
+  private logResponse(req: AttemptRequest, version: string, raw: ConnectionResponse): void {
+    debug('%s "%s %s %s" %d %s', this.origin, req.method, req.path, version, raw.status, raw.headers.first('content-length') ?? '-');
   }
 
   /** The response to `req` from a kept push, or null if there is none (or it failed). */
@@ -496,8 +496,7 @@ export class HTTPConnectionPool {
     if (this.waiters.length === 0) {
       const free = this.freeSlot();
       if (free !== null) {
-        this.take(free);
-        if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: free.conn });
+        this.reuse(free);
         return free;
       }
       if (this.mayOpen()) return this.open(connectTimeout);
@@ -664,6 +663,12 @@ export class HTTPConnectionPool {
     else if (o.priorKnowledge === true) options.priorKnowledge = true;
     else if (this.upgradeFailed) options.upgrade = false;
     return options;
+  }
+
+  /** A request takes a connection the pool already has (and says so on the diagnostics channel). */
+  private reuse(slot: Slot): void {
+    this.take(slot);
+    if (poolChannels.connectionReused.hasSubscribers) poolChannels.connectionReused.publish({ pool: this, connection: slot.conn });
   }
 
   /** One more request on a connection: a busy connection keeps the process alive. */

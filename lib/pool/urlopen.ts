@@ -200,8 +200,27 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
     return this.run(null, response);
   }
 
-  onError(error: unknown): Promise<HTTPResponse> {
-    return this.run(null, null, { error });
+  async onError(error: unknown): Promise<HTTPResponse> {
+    await this.afterError(error);
+    return this.run(null);
+  }
+
+  /**
+   * An attempt failed: throws the error when it is not one to retry, else
+   * takes a retry (MaxRetryError when none are left) and waits its backoff.
+   */
+  private async afterError(err: unknown): Promise<void> {
+    // An abort is the caller's decision, not a failure to retry; errors of
+    // the pool itself (closed, no connection free in time, another host)
+    // and of the caller's input are not the network's, and are thrown as
+    // they are, as urllib3 does.
+    if (this.signal?.aborted === true || !(isConnectError(err) || isReadError(err) || err instanceof TLSError)) throw err;
+    // A streamed body that has started to go cannot go again, whatever
+    // the error (even a refused stream took some of it).
+    if (this.stream !== null && this.stream.started) throw err;
+    this.retries = this.retries.increment({ method: this.method, url: this.target.href, error: err as Error });
+    debug("Retrying (%s) after connection broken by '%s': %s", this.retries.toString(), (err as Error).name, this.target.pathname);
+    await this.retries.sleep(null, this.signal);
   }
 
   /** The Location to follow from `response`, or null if it is not a redirect to follow. */
@@ -236,36 +255,23 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
   }
 
   /**
-   * The attempts, from the first on `target`, or from the outcome of one
-   * already made (`response`, or `failure`).
+   * The attempts: the first on `target` (or where the route sends it), or
+   * from `response`, the outcome of one already made.
    */
-  async run(target: AttemptTarget | null, response: HTTPResponse | null = null, failure?: { error: unknown }): Promise<HTTPResponse> {
+  async run(target: AttemptTarget | null, response: HTTPResponse | null = null): Promise<HTTPResponse> {
     const signal = this.signal;
     const stream = this.stream;
     for (;;) {
       if (response === null) {
-        if (failure === undefined) target ??= this.route(this.target);
+        const to = target ?? this.route(this.target);
+        target = null;
         try {
-          if (failure !== undefined) throw failure.error;
-          response = await target!.attempt(this.request());
+          response = await to.attempt(this.request());
         } catch (err) {
-          failure = undefined;
-          target = null;
-          // An abort is the caller's decision, not a failure to retry; errors of
-          // the pool itself (closed, no connection free in time, another host)
-          // and of the caller's input are not the network's, and are thrown as
-          // they are, as urllib3 does.
-          if (signal?.aborted === true || !(isConnectError(err) || isReadError(err) || err instanceof TLSError)) throw err;
-          // A streamed body that has started to go cannot go again, whatever
-          // the error (even a refused stream took some of it).
-          if (stream !== null && stream.started) throw err;
-          this.retries = this.retries.increment({ method: this.method, url: this.target.href, error: err as Error });
-          debug("Retrying (%s) after connection broken by '%s': %s", this.retries.toString(), (err as Error).name, this.target.pathname);
-          await this.retries.sleep(null, signal);
+          await this.afterError(err);
           continue;
         }
       }
-      target = null;
       const current = response;
       response = null;
       const url = this.target;
@@ -327,6 +333,7 @@ class Exchange implements AttemptOutcome<HTTPResponse>, AttemptRequest {
   }
 }
 
+/** A copy of `headers` without the named fields (lower case), or `headers` itself if it has none of them. */
 function withoutFields(headers: HeadersInit | undefined, names: readonly string[]): HeadersInit | undefined {
   if (headers === undefined) return undefined;
   const map = new HTTPHeaderMap(headers);

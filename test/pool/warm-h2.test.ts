@@ -126,6 +126,16 @@ async function warm(options: ConstructorParameters<typeof PoolManager>[0] = {}) 
   return { http, attempt };
 }
 
+/** On a warm pool, `path` fails once with `errorName`, is retried, and the history shows that one error. */
+async function retriedOnce(path: string, errorName: string, options: Parameters<PoolManager['request']>[2] = {}): Promise<void> {
+  const { http } = await warm();
+  await using _ = http;
+  const r = await http.request('GET', url(path), options);
+  expect(r.data!.toString()).toBe(`GET ${path} `);
+  expect(r.retries!.history).toHaveLength(1);
+  expect(r.retries!.history[0]!.error!.name).toBe(errorName);
+}
+
 describe('a warm HTTP/2 pool', () => {
   it('a GET goes at once: preloaded data, status, headers, url and Retry, counted, and its stream given back', async () => {
     const before = sessions;
@@ -182,12 +192,7 @@ describe('a warm HTTP/2 pool', () => {
   });
 
   it('REFUSED_STREAM: retried, and the error shows in the history', async () => {
-    const { http } = await warm();
-    await using _ = http;
-    const r = await http.request('GET', url('/refused-once'));
-    expect(r.data!.toString()).toBe('GET /refused-once ');
-    expect(r.retries!.history).toHaveLength(1);
-    expect(r.retries!.history[0]!.error!.name).toBe('StreamRefusedError');
+    await retriedOnce('/refused-once', 'StreamRefusedError');
   });
 
   it('a body shorter than its content-length: the error, unwrapped with retries: false, and the connection still serves', async () => {
@@ -249,12 +254,7 @@ describe('a warm HTTP/2 pool', () => {
   });
 
   it('a head that does not come within the read timeout: ReadTimeoutError, retried, and the history says so', async () => {
-    const { http } = await warm();
-    await using _ = http;
-    const r = await http.request('GET', url('/stall-once'), { timeout: { read: 200 } });
-    expect(r.data!.toString()).toBe('GET /stall-once ');
-    expect(r.retries!.history).toHaveLength(1);
-    expect(r.retries!.history[0]!.error!.name).toBe('ReadTimeoutError');
+    await retriedOnce('/stall-once', 'ReadTimeoutError', { timeout: { read: 200 } });
   });
 
   it('a body that stalls past the read timeout: ReadTimeoutError unwrapped with retries: false, and the connection serves on', async () => {
